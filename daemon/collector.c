@@ -1,0 +1,188 @@
+/*
+ * collector.c: the wrappers around collector ops: configuration, one atomic
+ * run against the store, and the staging calls collectors report through.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+struct collector *collector_configure(const struct config_section *s, struct config_errors *errs)
+{
+	const char *type = config_get(s, "type");
+	const struct collector_ops *ops = type ? collector_ops_lookup(type) : NULL;
+	if (ops == NULL) {
+		config_errors_add(errs, s->file, s->line, "[source %s] key 'type': unknown source type '%s'", s->name,
+				  type ? type : "");
+		return NULL;
+	}
+	struct collector *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->name = strdup(s->name)) == NULL) {
+		free(c);
+		config_errors_add(errs, s->file, s->line, "out of memory");
+		return NULL;
+	}
+	c->ops = ops;
+	if (ops->configure != NULL && ops->configure(c, s, errs) < 0) {
+		collector_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int collector_check_all(const struct config *cfg, struct config_errors *errs)
+{
+	size_t before = errs->n;
+	for (const struct config_section *s = config_next(cfg, "source", NULL); s != NULL;
+	     s = config_next(cfg, "source", s))
+		collector_free(collector_configure(s, errs));
+	return errs->n == before ? 0 : -1;
+}
+
+void collector_free(struct collector *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ops != NULL && c->ops->free != NULL)
+		c->ops->free(c);
+	free(c->name);
+	free(c);
+}
+
+int collect_cancelled(const struct collect_ctx *ctx)
+{
+	return ctx->cancel != NULL && atomic_load(ctx->cancel) != 0;
+}
+
+int collect_fail(struct collect_ctx *ctx, const char *fmt, ...)
+{
+	if (ctx->error[0] != '\0')
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *store_reason(int r)
+{
+	switch (r) {
+	case -ENOSPC:
+		return "the evidence store is full (no space left on device)";
+	case -EBUSY:
+		return "the evidence store stayed locked";
+	case -ENOMEM:
+		return "out of memory";
+	case -EBADMSG:
+		return "the evidence store is corrupt";
+	default:
+		return "evidence store error";
+	}
+}
+
+int collect_page(struct collect_ctx *ctx, const char *url, long http_status, const void *body, size_t len,
+		 int64_t *page_id)
+{
+	int r = store_add_page(ctx->store, ctx->run_id, ctx->source, util_now(), url, http_status, body, len, page_id);
+	if (r < 0)
+		return collect_fail(ctx, "cannot store page: %s (%s)", store_reason(r), store_errmsg(ctx->store));
+	ctx->pages++;
+	return 0;
+}
+
+int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
+		 int64_t page_id)
+{
+	char *json = json_dumps(fact, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (json == NULL)
+		return collect_fail(ctx, "cannot serialize a %s fact", kind);
+	int r = store_add_fact(ctx->store, ctx->run_id, ctx->source, kind, ctx->started, observed, ext_id, json,
+			       strlen(json), page_id, NULL);
+	free(json);
+	if (r < 0)
+		return collect_fail(ctx, "cannot store fact: %s (%s)", store_reason(r), store_errmsg(ctx->store));
+	ctx->facts++;
+	return 0;
+}
+
+int collect_flush(struct collect_ctx *ctx)
+{
+	int r = store_run_flush(ctx->store);
+	if (r < 0)
+		return collect_fail(ctx, "cannot write staged evidence: %s (%s)", store_reason(r),
+				    store_errmsg(ctx->store));
+	return 0;
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int collector_run(struct collector *c, struct store *st, const struct config *cfg, const atomic_int *cancel,
+		  struct collector_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = "failed";
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	struct collect_ctx ctx = {
+		.source = c->name,
+		.started = util_now(),
+		.config = cfg,
+		.cancel = cancel,
+		.store = st,
+	};
+	int r = store_run_begin(st, c->name, c->ops->name, ctx.started, &ctx.run_id);
+	if (r < 0) {
+		snprintf(res->error, sizeof(res->error), "cannot record the run: %s (%s)", store_reason(r),
+			 store_errmsg(st));
+		log_event(LOG_EV_RUN_FAILED, LOG_ERR, c->name, "source %s: run failed: %s", c->name, res->error);
+		return r;
+	}
+	res->run_id = ctx.run_id;
+	log_debug("source %s: run %lld started", c->name, (long long)ctx.run_id);
+
+	int cr = c->ops->collect(c, &ctx);
+	if (cr == 0 && collect_cancelled(&ctx))
+		cr = collect_fail(&ctx, "cancelled: ismsd is stopping");
+	if (cr == 0) {
+		r = store_run_commit(st, ctx.run_id, util_now());
+		if (r < 0)
+			cr = collect_fail(&ctx, "cannot commit the run: %s (%s)", store_reason(r), store_errmsg(st));
+	}
+	res->facts = ctx.facts;
+	res->pages = ctx.pages;
+	if (cr == 0) {
+		res->outcome = "success";
+		log_event(LOG_EV_RUN_OK, LOG_INFO, c->name, "source %s: run %lld committed: %llu facts, %llu pages in %.2fs",
+			  c->name, (long long)ctx.run_id, (unsigned long long)ctx.facts,
+			  (unsigned long long)ctx.pages, elapsed_since(&t0));
+		return 0;
+	}
+	if (ctx.error[0] == '\0')
+		snprintf(ctx.error, sizeof(ctx.error), "collector %s failed without a reason", c->ops->name);
+	snprintf(res->error, sizeof(res->error), "%s", ctx.error);
+	res->outcome = collect_cancelled(&ctx) ? "interrupted" : "failed";
+	r = store_run_abort(st, ctx.run_id, util_now(), res->outcome, ctx.error);
+	if (r < 0)
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, c->name,
+			  "source %s: run %lld: cannot record the failure: %s (%s); it is cleared at next start",
+			  c->name, (long long)ctx.run_id, store_reason(r), store_errmsg(st));
+	log_event(LOG_EV_RUN_FAILED, LOG_WARNING, c->name, "source %s: run %lld %s: %s", c->name,
+		  (long long)ctx.run_id, res->outcome, ctx.error);
+	return -EIO;
+}

@@ -1,0 +1,35 @@
+/*
+ * daemon.c: the full configuration check shared by ismsd and ismsctl.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "collector.h"
+#include "daemon.h"
+#include "secret.h"
+
+struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs)
+{
+	struct config_hooks hooks = {
+		.source_keys = collector_type_keys,
+		.check_secret = check_secrets ? secret_check : NULL,
+	};
+	struct config *cfg = config_load(path, NULL, &hooks, errs);
+	if (cfg == NULL)
+		return NULL;
+	size_t before = errs->n;
+	collector_check_all(cfg, errs);
+	if (errs->n != before) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+int daemon_store_path(const struct config *cfg, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", cfg->daemon.state_dir, DAEMON_STORE_FILE);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

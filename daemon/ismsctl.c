@@ -1,0 +1,371 @@
+/*
+ * ismsctl.c: the operator's command-line tool.  It reads the configuration
+ * (without touching secrets) and opens the evidence store read-only, so it
+ * is safe to run while ismsd writes.  Every listing takes --json and prints
+ * stable JSON on stdout; errors go to stderr with a non-zero exit.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "daemon.h"
+#include "log.h"
+#include "sched.h"
+#include "store.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+
+struct ctl {
+	const char *config_path;
+	int json;
+	int raw;
+	const char *source;
+	const char *kind;
+	int64_t run_id;
+	unsigned limit;
+	struct config *cfg;
+	struct store *store;
+	char store_path[4096];
+};
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: ismsctl [--config FILE] [--json] COMMAND\n"
+		   "commands:\n"
+		   "  status                          sources, last run and outcome, next due time\n"
+		   "  runs list [--source S] [--limit N]\n"
+		   "  evidence list [--source S] [--kind K] [--run ID] [--limit N]\n"
+		   "  evidence show ID [--raw]        one item with its facts (--raw: the page bytes)\n"
+		   "  version\n");
+	return f == stderr ? EXIT_USAGE : 0;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ismsctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+static int print_json(json_t *j)
+{
+	int r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	fputc('\n', stdout);
+	return r == 0 && fflush(stdout) == 0 ? 0 : fail("cannot write output");
+}
+
+static int load_config(struct ctl *c)
+{
+	struct config_errors errs = { 0 };
+	c->cfg = daemon_config_load(c->config_path, 0, &errs);
+	if (c->cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+		return fail("configuration %s has errors", c->config_path);
+	}
+	if (daemon_store_path(c->cfg, c->store_path, sizeof(c->store_path)) < 0)
+		return fail("state_dir is too long");
+	return 0;
+}
+
+static int open_store(struct ctl *c, int must_exist)
+{
+	if (!must_exist && access(c->store_path, F_OK) != 0)
+		return 0;
+	char err[512];
+	if (store_open(c->store_path, STORE_READONLY, &c->store, err, sizeof(err)) < 0)
+		return fail("%s", err);
+	return 0;
+}
+
+static const char *str_or(json_t *o, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : def;
+}
+
+/* ---- status ----------------------------------------------------------------- */
+
+static int cmd_status(struct ctl *c)
+{
+	if (open_store(c, 0) < 0)
+		return 1;
+	json_t *summary = NULL;
+	if (c->store != NULL && store_source_summary(c->store, &summary) < 0)
+		return fail("cannot read the store: %s", store_errmsg(c->store));
+	time_t now = util_now();
+	json_t *sources = json_array();
+	for (const struct config_section *s = config_next(c->cfg, "source", NULL); s; s = config_next(c->cfg, "source", s)) {
+		const char *type = config_get(s, "type");
+		const struct collector_ops *ops = collector_ops_lookup(type);
+		const char *sched = config_get_default(s, "schedule", ops->default_schedule);
+		int enabled = config_get_bool(s, "enabled", 1);
+		json_t *sum = json_object_get(summary, s->name);
+		json_t *last = json_object_get(sum, "last_run");
+		json_t *next = json_null();
+		if (enabled) {
+			struct sched_cadence cad;
+			char err[256];
+			time_t last_start = 0;
+			const char *ls = str_or(last, "started_at", NULL);
+			if (ls != NULL)
+				util_time_parse(ls, &last_start);
+			if (sched_cadence_parse(sched, &cad, err, sizeof(err)) == 0) {
+				char buf[UTIL_ISO_TIME_LEN];
+				util_time_iso(sched_next_due(&cad, last_start, now, c->cfg->daemon.timezone), buf);
+				next = json_string(buf);
+			}
+		}
+		json_t *lr = json_null();
+		if (last != NULL)
+			lr = json_pack("{s:O, s:O, s:O, s:O, s:O}", "id", json_object_get(last, "id"), "started_at",
+				       json_object_get(last, "started_at"), "finished_at",
+				       json_object_get(last, "finished_at"), "outcome", json_object_get(last, "outcome"),
+				       "error", json_object_get(last, "error"));
+		json_t *ls = json_object_get(sum, "last_success");
+		json_array_append_new(sources, json_pack("{s:s, s:s, s:s, s:b, s:o, s:O, s:o}", "name", s->name, "type",
+							 type, "schedule", sched, "enabled", enabled, "last_run", lr,
+							 "last_success", ls ? ls : json_null(), "next_due", next));
+	}
+	json_decref(summary);
+	int r = 0;
+	if (c->json) {
+		json_t *out = json_pack("{s:s, s:s, s:o}", "config", c->config_path, "store", c->store_path,
+					"sources", sources);
+		r = print_json(out);
+		json_decref(out);
+		return r;
+	}
+	printf("config: %s\nstore:  %s%s\n\n", c->config_path, c->store_path,
+	       c->store ? "" : " (not created yet)");
+	printf("%-20s %-16s %-9s %-21s %-11s %-21s\n", "SOURCE", "TYPE", "ENABLED", "LAST RUN", "OUTCOME", "NEXT DUE");
+	size_t i;
+	json_t *e;
+	json_array_foreach(sources, i, e)
+	{
+		json_t *lr = json_object_get(e, "last_run");
+		printf("%-20s %-16s %-9s %-21s %-11s %-21s\n", str_or(e, "name", ""), str_or(e, "type", ""),
+		       json_is_true(json_object_get(e, "enabled")) ? "yes" : "no", str_or(lr, "started_at", "-"),
+		       str_or(lr, "outcome", "-"), str_or(e, "next_due", "-"));
+		const char *err = str_or(lr, "error", NULL);
+		if (err != NULL)
+			printf("    error: %s\n", err);
+	}
+	json_decref(sources);
+	return r;
+}
+
+/* ---- runs and evidence ------------------------------------------------------- */
+
+static int cmd_runs_list(struct ctl *c)
+{
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *runs = NULL;
+	if (store_list_runs(c->store, c->source, c->limit, &runs) < 0)
+		return fail("cannot read runs: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(runs);
+	} else {
+		printf("%-8s %-20s %-16s %-21s %-21s %-11s %8s\n", "RUN", "SOURCE", "TYPE", "STARTED", "FINISHED",
+		       "OUTCOME", "ITEMS");
+		size_t i;
+		json_t *e;
+		json_array_foreach(runs, i, e)
+		{
+			printf("%-8" JSON_INTEGER_FORMAT " %-20s %-16s %-21s %-21s %-11s %8" JSON_INTEGER_FORMAT "\n",
+			       json_integer_value(json_object_get(e, "id")), str_or(e, "source", ""),
+			       str_or(e, "type", ""), str_or(e, "started_at", "-"), str_or(e, "finished_at", "-"),
+			       str_or(e, "outcome", ""), json_integer_value(json_object_get(e, "items")));
+			const char *err = str_or(e, "error", NULL);
+			if (err != NULL)
+				printf("         error: %s\n", err);
+		}
+	}
+	json_decref(runs);
+	return r;
+}
+
+static int cmd_evidence_list(struct ctl *c)
+{
+	if (open_store(c, 1) < 0)
+		return 1;
+	struct store_evidence_filter f = { c->source, c->kind, c->run_id, c->limit };
+	json_t *items = NULL;
+	if (store_list_evidence(c->store, &f, &items) < 0)
+		return fail("cannot read evidence: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(items);
+	} else {
+		printf("%-8s %-6s %-20s %-20s %-21s %s\n", "ID", "RUN", "SOURCE", "KIND", "COLLECTED", "SHA-256");
+		size_t i;
+		json_t *e;
+		json_array_foreach(items, i, e)
+		printf("%-8" JSON_INTEGER_FORMAT " %-6" JSON_INTEGER_FORMAT " %-20s %-20s %-21s %s\n",
+		       json_integer_value(json_object_get(e, "id")), json_integer_value(json_object_get(e, "run_id")),
+		       str_or(e, "source", ""), str_or(e, "kind", ""), str_or(e, "collected_at", ""),
+		       str_or(e, "sha256", ""));
+	}
+	json_decref(items);
+	return r;
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+static int cmd_evidence_show(struct ctl *c, const char *arg)
+{
+	int64_t id;
+	if (parse_id(arg, &id) < 0)
+		return fail("'%s' is not an evidence id", arg);
+	if (open_store(c, 1) < 0)
+		return 1;
+	if (c->raw) {
+		char *data = NULL;
+		size_t len = 0;
+		int rr = store_get_page_body(c->store, id, &data, &len);
+		if (rr == -ENOENT)
+			return fail("evidence %s is not a committed raw page", arg);
+		if (rr < 0)
+			return fail("cannot read evidence %s: %s", arg, store_errmsg(c->store));
+		size_t w = fwrite(data, 1, len, stdout);
+		free(data);
+		return w == len && fflush(stdout) == 0 ? 0 : fail("cannot write output");
+	}
+	json_t *item = NULL;
+	int rr = store_get_evidence(c->store, id, &item);
+	if (rr == -ENOENT)
+		return fail("no committed evidence with id %s", arg);
+	if (rr < 0)
+		return fail("cannot read evidence %s: %s", arg, store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(item);
+	} else {
+		const char *key;
+		json_t *v;
+		json_object_foreach(item, key, v)
+		{
+			if (strcmp(key, "facts") == 0)
+				continue;
+			char *txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			printf("%-13s %s\n", key, txt ? txt : "");
+			free(txt);
+		}
+		json_t *facts = json_object_get(item, "facts");
+		if (facts != NULL) {
+			printf("facts:\n");
+			json_dumpf(facts, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+			printf("\n");
+		}
+	}
+	json_decref(item);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+		{ "source", required_argument, NULL, 's' }, { "kind", required_argument, NULL, 'k' },
+		{ "run", required_argument, NULL, 'r' },    { "limit", required_argument, NULL, 'l' },
+		{ "raw", no_argument, NULL, 'R' },	    { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+	};
+	struct ctl c = { .config_path = DAEMON_DEFAULT_CONFIG };
+	log_init("ismsctl", LOG_TO_STDERR, LOG_WARNING);
+	for (;;) {
+		int o = getopt_long(argc, argv, "c:jh", opts, NULL);
+		if (o == -1)
+			break;
+		switch (o) {
+		case 'c':
+			c.config_path = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 's':
+			c.source = optarg;
+			break;
+		case 'k':
+			c.kind = optarg;
+			break;
+		case 'r':
+			if (parse_id(optarg, &c.run_id) < 0)
+				return fail("--run takes a run id"), EXIT_USAGE;
+			break;
+		case 'l': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v == 0 || v > 1000000)
+				return fail("--limit takes a number from 1 to 1000000"), EXIT_USAGE;
+			c.limit = (unsigned)v;
+			break;
+		}
+		case 'R':
+			c.raw = 1;
+			break;
+		case 'V':
+			printf("ismsctl %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			return usage(stdout);
+		default:
+			return usage(stderr);
+		}
+	}
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	if (nargs == 0)
+		return usage(stderr);
+	if (strcmp(args[0], "version") == 0) {
+		printf("ismsctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(args[0], "help") == 0)
+		return usage(stdout);
+
+	int r;
+	if (load_config(&c) != 0) {
+		r = 1;
+	} else if (strcmp(args[0], "status") == 0 && nargs == 1) {
+		r = cmd_status(&c);
+	} else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0) {
+		r = cmd_runs_list(&c);
+	} else if (strcmp(args[0], "evidence") == 0 && nargs == 2 && strcmp(args[1], "list") == 0) {
+		r = cmd_evidence_list(&c);
+	} else if (strcmp(args[0], "evidence") == 0 && nargs == 3 && strcmp(args[1], "show") == 0) {
+		r = cmd_evidence_show(&c, args[2]);
+	} else {
+		r = usage(stderr);
+	}
+	store_close(c.store);
+	config_free(c.cfg);
+	return r;
+}

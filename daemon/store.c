@@ -1,0 +1,751 @@
+/*
+ * store.c: the sqlite evidence store: schema migrations, atomic runs with
+ * staged evidence, content-addressed page blobs, and read queries for the CLI.
+ * Every statement is prepared; values are bound, never formatted into SQL.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 30000
+
+/* Migrations, in order: migrations[i] takes the schema from version i to i+1. */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	/* 1: runs and evidence items with inline payloads. */
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  outcome TEXT NOT NULL CHECK (outcome IN ('running','success','failed','interrupted')),"
+	"  error TEXT,"
+	"  items INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX runs_source_started ON runs(source, started_at);"
+	"CREATE INDEX runs_outcome ON runs(outcome);"
+	"CREATE TABLE evidence ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id),"
+	"  source TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  collected_at INTEGER NOT NULL,"
+	"  observed_at INTEGER,"
+	"  payload BLOB,"
+	"  sha256 TEXT NOT NULL"
+	");"
+	"CREATE INDEX evidence_run ON evidence(run_id);"
+	"CREATE INDEX evidence_source_kind ON evidence(source, kind, collected_at);",
+
+	/* 2: raw pages move to content-addressed blobs; pages carry their URL and
+	 * status; facts link to their page and carry the vendor's item id. */
+	"CREATE TABLE blobs ("
+	"  sha256 TEXT PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  data BLOB NOT NULL"
+	") WITHOUT ROWID;"
+	"ALTER TABLE evidence ADD COLUMN blob_sha256 TEXT REFERENCES blobs(sha256);"
+	"ALTER TABLE evidence ADD COLUMN page_id INTEGER REFERENCES evidence(id);"
+	"ALTER TABLE evidence ADD COLUMN url TEXT;"
+	"ALTER TABLE evidence ADD COLUMN http_status INTEGER;"
+	"ALTER TABLE evidence ADD COLUMN ext_id TEXT;"
+	"INSERT OR IGNORE INTO blobs(sha256, size, data)"
+	"  SELECT sha256, length(payload), payload FROM evidence WHERE kind = 'raw.page' AND payload IS NOT NULL;"
+	"UPDATE evidence SET blob_sha256 = sha256, payload = NULL WHERE kind = 'raw.page';"
+	"CREATE INDEX evidence_blob ON evidence(blob_sha256) WHERE blob_sha256 IS NOT NULL;"
+	"CREATE INDEX evidence_page ON evidence(page_id) WHERE page_id IS NOT NULL;",
+};
+
+enum stmt_id {
+	ST_RUN_BEGIN,
+	ST_BLOB_INSERT,
+	ST_PAGE_INSERT,
+	ST_FACT_INSERT,
+	ST_RUN_COMMIT,
+	ST_RUN_ABORT,
+	ST_DELETE_BLOBS,
+	ST_DELETE_EVIDENCE,
+	ST__MAX
+};
+
+static const char *const stmt_sql[ST__MAX] = {
+	[ST_RUN_BEGIN] = "INSERT INTO runs(source, type, started_at, outcome) VALUES (?, ?, ?, 'running')",
+	[ST_BLOB_INSERT] = "INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?, ?, ?)",
+	[ST_PAGE_INSERT] = "INSERT INTO evidence(run_id, source, kind, collected_at, observed_at, sha256,"
+			   " blob_sha256, url, http_status) VALUES (?, ?, 'raw.page', ?, ?, ?, ?, ?, ?)",
+	[ST_FACT_INSERT] = "INSERT INTO evidence(run_id, source, kind, collected_at, observed_at, payload, sha256,"
+			   " page_id, ext_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_RUN_COMMIT] = "UPDATE runs SET outcome = 'success', finished_at = ?1,"
+			  " items = (SELECT count(*) FROM evidence WHERE run_id = ?2 AND kind != 'raw.page')"
+			  " WHERE id = ?2 AND outcome = 'running'",
+	[ST_RUN_ABORT] = "UPDATE runs SET outcome = ?, finished_at = ?, error = ?, items = 0"
+			 " WHERE id = ? AND outcome = 'running'",
+	/* Blobs only this run references. */
+	[ST_DELETE_BLOBS] = "DELETE FROM blobs WHERE sha256 IN (SELECT blob_sha256 FROM evidence e"
+			    " WHERE e.run_id = ?1 AND e.blob_sha256 IS NOT NULL AND NOT EXISTS"
+			    " (SELECT 1 FROM evidence o WHERE o.blob_sha256 = e.blob_sha256 AND o.run_id != ?1))",
+	[ST_DELETE_EVIDENCE] = "DELETE FROM evidence WHERE run_id = ?",
+};
+
+struct store {
+	sqlite3 *db;
+	unsigned flags;
+	int in_tx;
+	sqlite3_stmt *stmt[ST__MAX];
+};
+
+static int sql_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+/* Runs a statement with no parameters and no rows. */
+static int exec_simple(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		do
+			rc = sqlite3_step(s);
+		while (rc == SQLITE_ROW);
+	}
+	sqlite3_finalize(s);
+	return sql_err(rc);
+}
+
+/* Runs a script of statements without parameters (migrations only). */
+static int exec_script(struct store *st, const char *sql)
+{
+	const char *tail = sql;
+	while (tail && *tail) {
+		sqlite3_stmt *s = NULL;
+		int rc = sqlite3_prepare_v2(st->db, tail, -1, &s, &tail);
+		if (rc != SQLITE_OK)
+			return sql_err(rc);
+		if (s == NULL)
+			break;
+		do
+			rc = sqlite3_step(s);
+		while (rc == SQLITE_ROW);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return sql_err(rc);
+	}
+	return 0;
+}
+
+const char *store_errmsg(struct store *st)
+{
+	return st && st->db ? sqlite3_errmsg(st->db) : "no store";
+}
+
+int store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int set_user_version(struct store *st, int v)
+{
+	/* PRAGMA takes no bound parameters; v is an integer we control. */
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	return exec_simple(st, sql);
+}
+
+int store_migrate(struct store *st, int target, char *err, size_t errlen)
+{
+	int v = store_schema_version(st);
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(st));
+		return -EIO;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "store schema version %d is newer than this ismsd (%d)", v, STORE_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	for (; v < target; v++) {
+		int r = exec_simple(st, "BEGIN IMMEDIATE");
+		if (r == 0)
+			r = exec_script(st, migrations[v]);
+		if (r == 0)
+			r = set_user_version(st, v + 1);
+		if (r == 0)
+			r = exec_simple(st, "COMMIT");
+		if (r < 0) {
+			snprintf(err, errlen, "migration to schema version %d failed: %s", v + 1, store_errmsg(st));
+			exec_simple(st, "ROLLBACK");
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int prepare_all(struct store *st)
+{
+	for (int i = 0; i < ST__MAX; i++) {
+		int rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK)
+			return sql_err(rc);
+	}
+	return 0;
+}
+
+int store_open(const char *path, unsigned flags, struct store **out, char *err, size_t errlen)
+{
+	int r;
+	struct store *st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	st->flags = flags;
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	if (flags & STORE_READONLY) {
+		oflags |= SQLITE_OPEN_READONLY;
+	} else {
+		/* Create the file ourselves so that it is 0600 from the first byte;
+		 * sqlite gives the -wal and -shm files the same mode. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "cannot open store %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		oflags |= SQLITE_OPEN_READWRITE;
+	}
+	int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		r = sql_err(rc);
+		snprintf(err, errlen, "cannot open store %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "error");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (!(flags & STORE_READONLY)) {
+		r = exec_simple(st, "PRAGMA journal_mode = WAL");
+		if (r == 0)
+			r = exec_simple(st, "PRAGMA synchronous = NORMAL");
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set up store %s: %s", path, store_errmsg(st));
+			goto fail;
+		}
+	}
+	r = exec_simple(st, "PRAGMA foreign_keys = ON");
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read store %s: %s", path, store_errmsg(st));
+		goto fail;
+	}
+	if (!(flags & (STORE_NO_MIGRATE | STORE_READONLY))) {
+		r = store_migrate(st, STORE_SCHEMA_VERSION, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	int v = store_schema_version(st);
+	if (v < 0) {
+		r = -EBADMSG;
+		snprintf(err, errlen, "store %s is not a database: %s", path, store_errmsg(st));
+		goto fail;
+	}
+	if ((flags & STORE_READONLY) && v != STORE_SCHEMA_VERSION) {
+		r = -EPROTO;
+		snprintf(err, errlen, "store %s has schema version %d, this program needs %d (start ismsd once to migrate)",
+			 path, v, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (v == STORE_SCHEMA_VERSION && !(flags & STORE_READONLY)) {
+		r = prepare_all(st);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot prepare statements: %s", store_errmsg(st));
+			goto fail;
+		}
+	}
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return r;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_check(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL);
+	int r = 0;
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		return sql_err(rc) ? sql_err(rc) : -EBADMSG;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		r = -EBADMSG;
+	} else {
+		const char *res = (const char *)sqlite3_column_text(s, 0);
+		if (res == NULL || strcmp(res, "ok") != 0) {
+			snprintf(err, errlen, "%s", res ? res : "quick_check failed");
+			r = -EBADMSG;
+		}
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ---- runs ----------------------------------------------------------------- */
+
+static int step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+static int tx_begin(struct store *st)
+{
+	if (st->in_tx)
+		return 0;
+	int r = exec_simple(st, "BEGIN IMMEDIATE");
+	if (r == 0)
+		st->in_tx = 1;
+	return r;
+}
+
+static void tx_rollback(struct store *st)
+{
+	if (st->in_tx)
+		exec_simple(st, "ROLLBACK");
+	st->in_tx = 0;
+}
+
+int store_run_flush(struct store *st)
+{
+	if (!st->in_tx)
+		return 0;
+	int r = exec_simple(st, "COMMIT");
+	if (r < 0) {
+		tx_rollback(st);
+		return r;
+	}
+	st->in_tx = 0;
+	return 0;
+}
+
+int store_run_begin(struct store *st, const char *source, const char *type, time_t started, int64_t *run_id)
+{
+	sqlite3_stmt *s = st->stmt[ST_RUN_BEGIN];
+	if (s == NULL)
+		return -EACCES;
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)started);
+	int r = step_done(s);
+	if (r == 0)
+		*run_id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+int store_add_page(struct store *st, int64_t run_id, const char *source, time_t received, const char *url,
+		   long http_status, const void *body, size_t len, int64_t *id)
+{
+	char hash[UTIL_SHA256_HEX_LEN + 1];
+	util_sha256_hex(body, len, hash);
+	int r = tx_begin(st);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *b = st->stmt[ST_BLOB_INSERT];
+	sqlite3_bind_text(b, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(b, 2, (sqlite3_int64)len);
+	sqlite3_bind_blob64(b, 3, body, len, SQLITE_STATIC);
+	r = step_done(b);
+	if (r < 0)
+		goto fail;
+	sqlite3_stmt *p = st->stmt[ST_PAGE_INSERT];
+	sqlite3_bind_int64(p, 1, run_id);
+	sqlite3_bind_text(p, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(p, 3, (sqlite3_int64)received);
+	sqlite3_bind_int64(p, 4, (sqlite3_int64)received);
+	sqlite3_bind_text(p, 5, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p, 6, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p, 7, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(p, 8, http_status);
+	r = step_done(p);
+	if (r < 0)
+		goto fail;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+fail:
+	tx_rollback(st);
+	return r;
+}
+
+int store_add_fact(struct store *st, int64_t run_id, const char *source, const char *kind, time_t collected,
+		   time_t observed, const char *ext_id, const char *json, size_t len, int64_t page_id,
+		   int64_t *id)
+{
+	char hash[UTIL_SHA256_HEX_LEN + 1];
+	util_sha256_hex(json, len, hash);
+	int r = tx_begin(st);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *s = st->stmt[ST_FACT_INSERT];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)collected);
+	if (observed > 0)
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)observed);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_text64(s, 6, json, len, SQLITE_STATIC, SQLITE_UTF8);
+	sqlite3_bind_text(s, 7, hash, -1, SQLITE_STATIC);
+	if (page_id > 0)
+		sqlite3_bind_int64(s, 8, page_id);
+	else
+		sqlite3_bind_null(s, 8);
+	if (ext_id != NULL)
+		sqlite3_bind_text(s, 9, ext_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 9);
+	r = step_done(s);
+	if (r < 0) {
+		tx_rollback(st);
+		return r;
+	}
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_run_commit(struct store *st, int64_t run_id, time_t finished)
+{
+	int r = store_run_flush(st);
+	if (r < 0)
+		return r;
+	r = exec_simple(st, "PRAGMA synchronous = FULL");
+	if (r < 0)
+		return r;
+	r = tx_begin(st);
+	if (r == 0) {
+		sqlite3_stmt *s = st->stmt[ST_RUN_COMMIT];
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)finished);
+		sqlite3_bind_int64(s, 2, run_id);
+		r = step_done(s);
+		if (r == 0 && sqlite3_changes(st->db) != 1)
+			r = -ESTALE; /* the run was not running any more */
+	}
+	if (r == 0)
+		r = store_run_flush(st);
+	else
+		tx_rollback(st);
+	int r2 = exec_simple(st, "PRAGMA synchronous = NORMAL");
+	return r < 0 ? r : r2;
+}
+
+static int delete_staged(struct store *st, int64_t run_id)
+{
+	sqlite3_stmt *b = st->stmt[ST_DELETE_BLOBS];
+	sqlite3_bind_int64(b, 1, run_id);
+	int r = step_done(b);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *e = st->stmt[ST_DELETE_EVIDENCE];
+	sqlite3_bind_int64(e, 1, run_id);
+	return step_done(e);
+}
+
+int store_run_abort(struct store *st, int64_t run_id, time_t finished, const char *outcome, const char *error)
+{
+	/* Whatever the current staging transaction holds goes first. */
+	tx_rollback(st);
+	int r = tx_begin(st);
+	if (r < 0)
+		return r;
+	r = delete_staged(st, run_id);
+	if (r == 0) {
+		sqlite3_stmt *s = st->stmt[ST_RUN_ABORT];
+		sqlite3_bind_text(s, 1, outcome, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)finished);
+		sqlite3_bind_text(s, 3, error ? error : "unknown error", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, run_id);
+		r = step_done(s);
+	}
+	if (r == 0)
+		return store_run_flush(st);
+	tx_rollback(st);
+	return r;
+}
+
+int store_recover(struct store *st, int *count)
+{
+	*count = 0;
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT id FROM runs WHERE outcome = 'running'", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int r = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t *p = realloc(ids, (n + 1) * sizeof(*p));
+		if (p == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		ids = p;
+		ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sql_err(rc);
+	sqlite3_finalize(q);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = store_run_abort(st, ids[i], util_now(), "interrupted",
+				    "interrupted: ismsd stopped before the run finished");
+		if (r == 0)
+			(*count)++;
+	}
+	free(ids);
+	return r;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static json_t *time_or_null(sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return json_null();
+	char buf[UTIL_ISO_TIME_LEN];
+	util_time_iso((time_t)sqlite3_column_int64(s, col), buf);
+	return json_string(buf);
+}
+
+static json_t *text_or_null(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	return t ? json_string((const char *)t) : json_null();
+}
+
+static json_t *run_row(sqlite3_stmt *s)
+{
+	/* columns: id, source, type, started_at, finished_at, outcome, error, items */
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)sqlite3_column_int64(s, 0),
+			 "source", text_or_null(s, 1), "type", text_or_null(s, 2), "started_at", time_or_null(s, 3),
+			 "finished_at", time_or_null(s, 4), "outcome", text_or_null(s, 5), "error",
+			 text_or_null(s, 6), "items", (json_int_t)sqlite3_column_int64(s, 7));
+}
+
+int store_list_runs(struct store *st, const char *source, unsigned limit, json_t **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT id, source, type, started_at, finished_at, outcome, error, items FROM runs"
+				    " WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	if (source != NULL)
+		sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit ? (int)limit : 100);
+	json_t *arr = json_array();
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(arr, run_row(s));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return sql_err(rc);
+	}
+	*out = arr;
+	return 0;
+}
+
+#define EVIDENCE_COLS                                                                         \
+	"e.id, e.run_id, e.source, e.kind, e.collected_at, e.observed_at, e.sha256, e.url, " \
+	"e.http_status, e.page_id, e.ext_id, e.blob_sha256, length(coalesce(e.payload, b.data))"
+
+static json_t *evidence_row(sqlite3_stmt *s)
+{
+	json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(s, 0),
+			      "run_id", (json_int_t)sqlite3_column_int64(s, 1), "source", text_or_null(s, 2), "kind",
+			      text_or_null(s, 3), "collected_at", time_or_null(s, 4), "observed_at",
+			      time_or_null(s, 5), "sha256", text_or_null(s, 6));
+	if (o == NULL)
+		return NULL;
+	if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+		json_object_set_new(o, "url", text_or_null(s, 7));
+		json_object_set_new(o, "http_status", json_integer(sqlite3_column_int64(s, 8)));
+	}
+	if (sqlite3_column_type(s, 9) != SQLITE_NULL)
+		json_object_set_new(o, "page_id", json_integer(sqlite3_column_int64(s, 9)));
+	if (sqlite3_column_type(s, 10) != SQLITE_NULL)
+		json_object_set_new(o, "ext_id", text_or_null(s, 10));
+	json_object_set_new(o, "size", json_integer(sqlite3_column_int64(s, 12)));
+	return o;
+}
+
+int store_list_evidence(struct store *st, const struct store_evidence_filter *f, json_t **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT " EVIDENCE_COLS " FROM evidence e JOIN runs r ON r.id = e.run_id"
+				    " LEFT JOIN blobs b ON b.sha256 = e.blob_sha256"
+				    " WHERE r.outcome = 'success' AND (?1 IS NULL OR e.source = ?1)"
+				    " AND (?2 IS NULL OR e.kind = ?2) AND (?3 = 0 OR e.run_id = ?3)"
+				    " ORDER BY e.id DESC LIMIT ?4",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	if (f->source)
+		sqlite3_bind_text(s, 1, f->source, -1, SQLITE_STATIC);
+	if (f->kind)
+		sqlite3_bind_text(s, 2, f->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, f->run_id);
+	sqlite3_bind_int(s, 4, f->limit ? (int)f->limit : 100);
+	json_t *arr = json_array();
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(arr, evidence_row(s));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return sql_err(rc);
+	}
+	*out = arr;
+	return 0;
+}
+
+int store_get_evidence(struct store *st, int64_t id, json_t **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT " EVIDENCE_COLS ", e.payload FROM evidence e JOIN runs r ON r.id = e.run_id"
+				    " LEFT JOIN blobs b ON b.sha256 = e.blob_sha256"
+				    " WHERE r.outcome = 'success' AND e.id = ?",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+	}
+	json_t *o = evidence_row(s);
+	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
+		const char *txt = (const char *)sqlite3_column_text(s, 13);
+		json_error_t jerr;
+		json_t *facts = txt ? json_loads(txt, JSON_DECODE_ANY, &jerr) : NULL;
+		json_object_set_new(o, "facts", facts ? facts : json_string(txt ? txt : ""));
+	}
+	sqlite3_finalize(s);
+	*out = o;
+	return 0;
+}
+
+int store_get_page_body(struct store *st, int64_t id, char **data, size_t *len)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT b.data FROM evidence e JOIN runs r ON r.id = e.run_id"
+				    " JOIN blobs b ON b.sha256 = e.blob_sha256 WHERE r.outcome = 'success' AND e.id = ?",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	int r = 0;
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		char *p = malloc(n + 1);
+		if (p == NULL) {
+			r = -ENOMEM;
+		} else {
+			if (n > 0)
+				memcpy(p, sqlite3_column_blob(s, 0), n);
+			p[n] = '\0';
+			*data = p;
+			*len = n;
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int store_source_summary(struct store *st, json_t **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(
+		st->db,
+		"SELECT r.id, r.source, r.type, r.started_at, r.finished_at, r.outcome, r.error, r.items,"
+		" (SELECT max(started_at) FROM runs o WHERE o.source = r.source AND o.outcome = 'success')"
+		" FROM runs r WHERE r.id = (SELECT max(id) FROM runs m WHERE m.source = r.source)"
+		" ORDER BY r.source",
+		-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	json_t *obj = json_object();
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:o, s:o}", "last_run", run_row(s), "last_success", time_or_null(s, 8));
+		json_object_set_new(obj, (const char *)sqlite3_column_text(s, 1), o);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(obj);
+		return sql_err(rc);
+	}
+	*out = obj;
+	return 0;
+}

@@ -1,0 +1,121 @@
+/*
+ * collector.h: the collector interface and the wrappers the core calls.
+ *
+ * A collector type is a const struct collector_ops in its own file under
+ * collectors/, registered in the table in daemon/registry.c.  A configured
+ * [source NAME] is a struct collector: the ops, the source name and the
+ * collector's private state.
+ *
+ * A collector never sees the database.  It reports what it collected through
+ * collect_page() and collect_fact(), which stage evidence for the run; the
+ * core commits the run when collect() returns 0, and discards everything the
+ * run staged when it returns an error, when the run is cancelled, or when the
+ * process dies.
+ */
+#ifndef ISMSD_COLLECTOR_H
+#define ISMSD_COLLECTOR_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+struct collector;
+struct collect_ctx;
+struct store;
+
+struct collector_ops {
+	const char *name;             /* the type= keyword and the file name */
+	const char *default_schedule; /* a cadence, see sched.h */
+	const struct config_key *keys; /* type-specific keys, NULL-name-terminated */
+	/* Reads the section (already checked against keys) into c->priv.
+	 * Returns 0, or -1 after adding messages to errs. */
+	int (*configure)(struct collector *c, const struct config_section *s, struct config_errors *errs);
+	/* Collects once.  Returns 0 on success, or -1 after collect_fail(). */
+	int (*collect)(struct collector *c, struct collect_ctx *ctx);
+	/* Frees c->priv.  May be NULL. */
+	void (*free)(struct collector *c);
+};
+
+struct collector {
+	const struct collector_ops *ops;
+	void *priv;
+	char *name; /* the source name */
+};
+
+/* What a run gives the collector. */
+struct collect_ctx {
+	const char *source;
+	time_t started;
+	const struct config *config; /* read-only; valid for the whole run */
+	const atomic_int *cancel;    /* non-zero when the daemon is stopping */
+	/* private to collector.c */
+	struct store *store;
+	int64_t run_id;
+	uint64_t facts;
+	uint64_t pages;
+	char error[512];
+};
+
+/* ---- registry (daemon/registry.c) ------------------------------------------ */
+
+/* The ops of a type, or NULL. */
+const struct collector_ops *collector_ops_lookup(const char *type);
+/* The type-specific keys of a type, for config_load()'s hooks, or NULL. */
+const struct config_key *collector_type_keys(const char *type);
+/* The NULL-terminated table of every type. */
+const struct collector_ops *const *collector_types(void);
+
+/* ---- wrappers (daemon/collector.c) ------------------------------------------ */
+
+/* Makes a collector for a [source] section.  Returns NULL after adding
+ * messages to errs. */
+struct collector *collector_configure(const struct config_section *s, struct config_errors *errs);
+
+/* Checks every [source] of cfg by configuring and freeing it. */
+int collector_check_all(const struct config *cfg, struct config_errors *errs);
+
+void collector_free(struct collector *c);
+
+struct collector_result {
+	int64_t run_id;
+	const char *outcome; /* "success", "failed" or "interrupted" (static) */
+	uint64_t facts, pages;
+	char error[512];
+};
+
+/*
+ * Runs a collection as one atomic run in store st (a connection owned by the
+ * calling thread) and logs its outcome.  Returns 0 when the run committed,
+ * or a negative error with the reason in res->error.
+ */
+int collector_run(struct collector *c, struct store *st, const struct config *cfg, const atomic_int *cancel,
+		  struct collector_result *res);
+
+/* ---- for collectors ----------------------------------------------------------- */
+
+/* Stages one raw response page.  url must be free of secrets.  *page_id
+ * receives the page's evidence id for collect_fact(). */
+int collect_page(struct collect_ctx *ctx, const char *url, long http_status, const void *body, size_t len,
+		 int64_t *page_id);
+
+/* Stages one normalized fact.  The JSON object is serialized canonically
+ * (compact, sorted keys); the reference is not stolen. */
+int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
+		 int64_t page_id);
+
+/* Ends a page: staged rows are written out (call between pages). */
+int collect_flush(struct collect_ctx *ctx);
+
+/* Non-zero when the run must stop (the daemon is stopping). */
+int collect_cancelled(const struct collect_ctx *ctx);
+
+/* Records why the run failed (the first reason wins).  Returns -1. */
+int collect_fail(struct collect_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

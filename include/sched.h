@@ -1,0 +1,78 @@
+/*
+ * sched.h: cadences on the ISMS maintenance calendar and the job queue.
+ *
+ * A cadence is a calendar rule in the configured time zone:
+ *   "every 6h"              fixed interval from the last run
+ *   "hourly"                at minute 0 of every hour
+ *   "daily [HH:MM]"         every day (default 00:00)
+ *   "weekly [DAY] [HH:MM]"  DAY is mon..sun (default mon)
+ *   "monthly [D] [HH:MM]"   D is 1..28 or "last" (default 1)
+ *   "quarterly [HH:MM]"     1 Jan, 1 Apr, 1 Jul, 1 Oct
+ *   "annually [MM-DD] [HH:MM]"
+ * Missed slots are coalesced: after downtime a source runs once, as systemd
+ * timers do with Persistent=true.
+ *
+ * The next-due computation is a pure function of the cadence, the last run,
+ * the time zone and an injected "now", so it is tested with a fake clock.
+ * It changes $TZ while it works: call it from one thread only.
+ */
+#ifndef ISMSD_SCHED_H
+#define ISMSD_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+enum sched_kind {
+	SCHED_INTERVAL,
+	SCHED_HOURLY,
+	SCHED_DAILY,
+	SCHED_WEEKLY,
+	SCHED_MONTHLY,
+	SCHED_QUARTERLY,
+	SCHED_ANNUALLY,
+};
+
+struct sched_cadence {
+	enum sched_kind kind;
+	uint64_t interval_s; /* SCHED_INTERVAL */
+	int hour, minute;
+	int wday;  /* 0 = Sunday, SCHED_WEEKLY */
+	int mday;  /* 1..28, or -1 for the last day, SCHED_MONTHLY and SCHED_ANNUALLY */
+	int month; /* 1..12, SCHED_ANNUALLY */
+};
+
+/* Parses a cadence.  Returns 0, or -1 with a message in err. */
+int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_t errlen);
+
+/* The nominal length of one period, for freshness checks and back-off caps. */
+uint64_t sched_cadence_period(const struct sched_cadence *c);
+
+/* The first slot strictly after t, in time zone tz ("UTC" or an IANA name). */
+time_t sched_slot_after(const struct sched_cadence *c, time_t t, const char *tz);
+
+/*
+ * When a source is next due.  last_run is the start of its last run, or 0 if
+ * it never ran (then it is due at once).  A slot missed while the daemon was
+ * down makes the source due at now, once.
+ */
+time_t sched_next_due(const struct sched_cadence *c, time_t last_run, time_t now, const char *tz);
+
+/* A min-heap of jobs keyed by due time.  Jobs are identified by an index. */
+struct sched_queue {
+	struct sched_item {
+		time_t due;
+		size_t job;
+	} *items;
+	size_t n, alloc;
+};
+
+void sched_queue_init(struct sched_queue *q);
+void sched_queue_free(struct sched_queue *q);
+/* Adds or moves a job.  Returns 0 or -ENOMEM. */
+int sched_queue_set(struct sched_queue *q, size_t job, time_t due);
+void sched_queue_remove(struct sched_queue *q, size_t job);
+/* The earliest job, or -1 when the queue is empty. */
+int sched_queue_peek(const struct sched_queue *q, size_t *job, time_t *due);
+
+#endif

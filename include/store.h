@@ -1,0 +1,117 @@
+/*
+ * store.h: the evidence store, the only user of sqlite3.
+ *
+ * One sqlite database in WAL mode holds collection runs and evidence items.
+ * Evidence is either a normalized fact (JSON text in the row) or a raw
+ * response page (bytes in a content-addressed blob, keyed by SHA-256).
+ *
+ * Atomic runs.  sqlite has a single writer, and a run may wait on a slow
+ * vendor for hours, so a run does not hold the write lock from start to end.
+ * Instead store_run_begin() records the run as "running"; evidence added
+ * during the run is staged in short transactions and is invisible to every
+ * reader (all listings join on runs.outcome = 'success').  The run becomes
+ * visible, with all its evidence, in the one transaction of
+ * store_run_commit().  store_run_abort() deletes the staged evidence and
+ * records the failure in one transaction.  A run found "running" at start
+ * (the daemon was killed) is marked "interrupted" and its staged evidence is
+ * deleted by store_recover().
+ *
+ * A struct store is a single connection: use it from one thread at a time.
+ * Each worker thread opens its own.
+ */
+#ifndef ISMSD_STORE_H
+#define ISMSD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#define STORE_SCHEMA_VERSION 2
+
+#define STORE_READONLY 0x1u   /* open an existing store read-only */
+#define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
+
+struct store;
+
+/*
+ * Opens (creating it mode 0600 unless STORE_READONLY) the store at path and
+ * migrates it to STORE_SCHEMA_VERSION.  Returns 0, or -errno with a message in
+ * err.  A store whose schema is newer than this program is refused.
+ */
+int store_open(const char *path, unsigned flags, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* The schema version of the open database (PRAGMA user_version). */
+int store_schema_version(struct store *st);
+
+/* Runs migrations up to target (1..STORE_SCHEMA_VERSION) in one transaction
+ * each.  Returns 0 or a negative error, leaving the last good version. */
+int store_migrate(struct store *st, int target, char *err, size_t errlen);
+
+/* The last sqlite error message of this connection. */
+const char *store_errmsg(struct store *st);
+
+/* PRAGMA quick_check.  Returns 0 when the store is sound, -EBADMSG with the
+ * first problem in err otherwise. */
+int store_check(struct store *st, char *err, size_t errlen);
+
+/* Marks runs left "running" as "interrupted" and deletes their staged
+ * evidence.  *count receives the number of such runs. */
+int store_recover(struct store *st, int *count);
+
+/* ---- runs ----------------------------------------------------------------- */
+
+int store_run_begin(struct store *st, const char *source, const char *type, time_t started, int64_t *run_id);
+
+/* Stages a raw response page: the body is stored byte for byte in a blob
+ * keyed by its SHA-256.  url must already be free of secrets. */
+int store_add_page(struct store *st, int64_t run_id, const char *source, time_t received, const char *url,
+		   long http_status, const void *body, size_t len, int64_t *id);
+
+/* Stages a normalized fact of kind (e.g. "patch.host").  json is the fact's
+ * canonical JSON text; page_id links it to its raw page (0 for none);
+ * ext_id is the vendor's id of the item, or NULL. */
+int store_add_fact(struct store *st, int64_t run_id, const char *source, const char *kind, time_t collected,
+		   time_t observed, const char *ext_id, const char *json, size_t len, int64_t page_id,
+		   int64_t *id);
+
+/* Ends the current staging transaction (call after each page). */
+int store_run_flush(struct store *st);
+
+/* Makes the run and its evidence visible, in one transaction with
+ * synchronous=FULL. */
+int store_run_commit(struct store *st, int64_t run_id, time_t finished);
+
+/* Deletes the run's staged evidence and records outcome ("failed" or
+ * "interrupted") with the error text, in one transaction. */
+int store_run_abort(struct store *st, int64_t run_id, time_t finished, const char *outcome, const char *error);
+
+/* ---- reading (all return new jansson references the caller decrefs) ------- */
+
+/* Runs, newest first.  source may be NULL; limit 0 means 100. */
+int store_list_runs(struct store *st, const char *source, unsigned limit, json_t **out);
+
+struct store_evidence_filter {
+	const char *source;
+	const char *kind;
+	int64_t run_id;
+	unsigned limit; /* 0 means 100 */
+};
+
+/* Committed evidence items, newest first (without their payloads). */
+int store_list_evidence(struct store *st, const struct store_evidence_filter *f, json_t **out);
+
+/* One committed evidence item with its facts (or, for a raw page, its
+ * metadata).  Returns -ENOENT when there is no such committed item. */
+int store_get_evidence(struct store *st, int64_t id, json_t **out);
+
+/* The raw bytes of a committed page, for `ismsctl evidence show --raw`. */
+int store_get_page_body(struct store *st, int64_t id, char **data, size_t *len);
+
+/* Per source: the last run (any outcome) and the last successful run.
+ * Returns an object keyed by source name. */
+int store_source_summary(struct store *st, json_t **out);
+
+#endif
