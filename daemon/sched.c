@@ -15,6 +15,14 @@
 
 static const char *const day_names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
 
+static int days_in_month(int year, int mon0)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (mon0 == 1 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+		return 29;
+	return dm[mon0];
+}
+
 static int parse_hhmm(const char *s, int *h, int *m)
 {
 	if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) || s[2] != ':' ||
@@ -98,8 +106,9 @@ int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_
 		if (i < nt && strchr(tok[i], ':') == NULL) {
 			int mo, d;
 			char extra;
-			if (sscanf(tok[i], "%2d-%2d%c", &mo, &d, &extra) != 2 || mo < 1 || mo > 12 || d < 1 || d > 28) {
-				snprintf(err, errlen, "'%s': the date is MM-DD with a day of 1..28", s);
+			if (sscanf(tok[i], "%2d-%2d%c", &mo, &d, &extra) != 2 || mo < 1 || mo > 12 || d < 1 ||
+			    d > days_in_month(2001, mo - 1)) {
+				snprintf(err, errlen, "'%s': the date is MM-DD, a day every year has (not 02-29)", s);
 				return -1;
 			}
 			c->month = mo;
@@ -169,14 +178,6 @@ static void tz_leave(struct tz_guard *g)
 		unsetenv("TZ");
 	tzset();
 	free(g->old);
-}
-
-static int days_in_month(int year, int mon0)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (mon0 == 1 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-		return 29;
-	return dm[mon0];
 }
 
 /* Local time of a wall-clock date; year is the full year, mon0 is 0..11. */

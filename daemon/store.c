@@ -514,7 +514,10 @@ int store_run_abort(struct store *st, int64_t run_id, time_t finished, const cha
 	int r = tx_begin(st);
 	if (r < 0)
 		return r;
-	r = delete_staged(st, run_id);
+	/* Blobs go before the rows that reference them: check at COMMIT. */
+	r = exec_simple(st, "PRAGMA defer_foreign_keys = ON");
+	if (r == 0)
+		r = delete_staged(st, run_id);
 	if (r == 0) {
 		sqlite3_stmt *s = st->stmt[ST_RUN_ABORT];
 		sqlite3_bind_text(s, 1, outcome, -1, SQLITE_STATIC);

@@ -8,7 +8,7 @@
  *   "weekly [DAY] [HH:MM]"  DAY is mon..sun (default mon)
  *   "monthly [D] [HH:MM]"   D is 1..28 or "last" (default 1)
  *   "quarterly [HH:MM]"     1 Jan, 1 Apr, 1 Jul, 1 Oct
- *   "annually [MM-DD] [HH:MM]"
+ *   "annually [MM-DD] [HH:MM]"  (not 02-29)
  * Missed slots are coalesced: after downtime a source runs once, as systemd
  * timers do with Persistent=true.
  *

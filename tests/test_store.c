@@ -1,0 +1,395 @@
+/*
+ * test_store.c: the evidence store: migrations (from an empty file and from
+ * the previous schema), atomic runs, rollback of failed and interrupted runs,
+ * content-addressed blobs, file modes and concurrent read-only readers.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <sqlite3.h>
+
+#include "collector.h"
+#include "store.h"
+#include "testhelp.h"
+#include "util.h"
+
+static int counter;
+
+static char *fresh_path(void)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "store-%d.db", ++counter);
+	return th_path(th_dir, name);
+}
+
+static struct store *open_rw(const char *path)
+{
+	struct store *st = NULL;
+	char err[512];
+	int r = store_open(path, 0, &st, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "store_open: %s\n", err);
+	CU_ASSERT_EQUAL(r, 0);
+	return st;
+}
+
+/* Runs one query that returns a single integer, through raw sqlite. */
+static long long scalar(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_migrate_from_empty(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+				     "('runs','evidence','blobs')"),
+			3);
+	CU_ASSERT_EQUAL(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	struct stat sb;
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	/* Re-opening a current store changes nothing. */
+	st = open_rw(path);
+	CU_ASSERT_EQUAL(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	free(path);
+}
+
+/* A store left at schema 1 with data migrates to the current schema: raw
+ * pages move into content-addressed blobs, facts stay inline. */
+static void test_migrate_from_previous(void)
+{
+	char *path = fresh_path();
+	struct store *st = NULL;
+	char err[512];
+	CU_ASSERT_EQUAL_FATAL(store_open(path, STORE_NO_MIGRATE, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(store_schema_version(st), 0);
+	CU_ASSERT_EQUAL_FATAL(store_migrate(st, 1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(store_schema_version(st), 1);
+	store_close(st);
+
+	/* Schema-1 data, written as an older ismsd would have. */
+	sqlite3 *db = NULL;
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	const char *page = "{\"InstancePatchStates\":[]}";
+	char page_hash[65], fact_hash[65];
+	util_sha256_hex(page, strlen(page), page_hash);
+	util_sha256_hex("{\"a\":1}", 7, fact_hash);
+	sqlite3_stmt *s = NULL;
+	CU_ASSERT_EQUAL(sqlite3_exec(db,
+				     "INSERT INTO runs(id, source, type, started_at, finished_at, outcome, items)"
+				     " VALUES (1, 'ssm', 'aws-ssm-patch', 1700000000, 1700000005, 'success', 1)",
+				     NULL, NULL, NULL),
+			SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+					   "INSERT INTO evidence(run_id, source, kind, collected_at, payload, sha256)"
+					   " VALUES (1, 'ssm', ?, 1700000000, ?, ?)",
+					   -1, &s, NULL),
+			SQLITE_OK);
+	sqlite3_bind_text(s, 1, "raw.page", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, page, (int)strlen(page), SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, page_hash, -1, SQLITE_STATIC);
+	CU_ASSERT_EQUAL(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, "patch.host", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, "{\"a\":1}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, fact_hash, -1, SQLITE_STATIC);
+	CU_ASSERT_EQUAL(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	st = open_rw(path); /* migrates */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(store_schema_version(st), STORE_SCHEMA_VERSION);
+	json_t *item = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_get_evidence(st, 1, &item), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(item, "kind")), "raw.page");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(item, "sha256")), page_hash);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(item, "size")), (json_int_t)strlen(page));
+	json_decref(item);
+	char *body = NULL;
+	size_t len = 0;
+	CU_ASSERT_EQUAL_FATAL(store_get_page_body(st, 1, &body, &len), 0);
+	CU_ASSERT_EQUAL(len, strlen(page));
+	CU_ASSERT_STRING_EQUAL(body, page);
+	free(body);
+	CU_ASSERT_EQUAL_FATAL(store_get_evidence(st, 2, &item), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(item, "facts"), "a")), 1);
+	json_decref(item);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence WHERE payload IS NOT NULL AND kind = 'raw.page'"),
+			0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs"), 1);
+	free(path);
+}
+
+static void test_newer_schema_refused(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "PRAGMA user_version = 99"), -1); /* no row, but it ran */
+	char err[512] = "";
+	st = NULL;
+	CU_ASSERT_EQUAL(store_open(path, 0, &st, err, sizeof(err)), -EPROTO);
+	CU_ASSERT_PTR_NULL(st);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "schema version 99 is newer"));
+	free(path);
+}
+
+static void test_run_commit(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	int64_t run = 0, page = 0, fact = 0;
+	CU_ASSERT_EQUAL(store_run_begin(st, "fleet", "fleet-hosts", 1700000000, &run), 0);
+	const char *body = "{\"hosts\":[{\"id\":1}]}";
+	CU_ASSERT_EQUAL(store_add_page(st, run, "fleet", 1700000001, "https://fleet.example/api/v1/fleet/hosts?page=0",
+				       200, body, strlen(body), &page),
+			0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "fleet", "patch.host", 1700000000, 1699990000, "1", "{\"id\":1}", 8,
+				       page, &fact),
+			0);
+	CU_ASSERT_EQUAL(store_run_flush(st), 0);
+
+	/* Staged evidence is invisible to readers until the run commits. */
+	json_t *items = NULL;
+	struct store_evidence_filter f = { 0 };
+	CU_ASSERT_EQUAL(store_list_evidence(st, &f, &items), 0);
+	CU_ASSERT_EQUAL(json_array_size(items), 0);
+	json_decref(items);
+
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 1700000002), 0);
+	CU_ASSERT_EQUAL(store_list_evidence(st, &f, &items), 0);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(items), 2);
+	json_t *first = json_array_get(items, 0); /* newest first: the fact */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "kind")), "patch.host");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(first, "page_id")), page);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "observed_at")), "2023-11-14T19:26:40Z");
+	json_t *pg = json_array_get(items, 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(pg, "url")),
+			       "https://fleet.example/api/v1/fleet/hosts?page=0");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(pg, "http_status")), 200);
+	char hash[65];
+	util_sha256_hex(body, strlen(body), hash);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(pg, "sha256")), hash);
+	json_decref(items);
+
+	json_t *runs = NULL;
+	CU_ASSERT_EQUAL(store_list_runs(st, "fleet", 0, &runs), 0);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(runs), 1);
+	json_t *r0 = json_array_get(runs, 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r0, "outcome")), "success");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r0, "items")), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r0, "finished_at")), "2023-11-14T22:13:22Z");
+	json_decref(runs);
+	store_close(st);
+	free(path);
+}
+
+/* A collector for the rollback test: stages a page and two facts, then fails. */
+static int failing_collect(struct collector *c, struct collect_ctx *ctx)
+{
+	(void)c;
+	int64_t page = 0;
+	if (collect_page(ctx, "https://vendor.example/page1", 200, "{\"n\":1}", 7, &page) < 0)
+		return -1;
+	json_t *fact = json_pack("{s:i}", "n", 1);
+	collect_fact(ctx, "audit.event", ctx->started, "evt-1", fact, page);
+	collect_fact(ctx, "audit.event", ctx->started, "evt-2", fact, page);
+	json_decref(fact);
+	if (collect_flush(ctx) < 0)
+		return -1;
+	return collect_fail(ctx, "page 2 of https://vendor.example/page2: truncated JSON at byte 512");
+}
+
+static int good_collect(struct collector *c, struct collect_ctx *ctx)
+{
+	(void)c;
+	int64_t page = 0;
+	if (collect_page(ctx, "https://vendor.example/page1", 200, "{\"n\":1}", 7, &page) < 0)
+		return -1;
+	json_t *fact = json_pack("{s:i}", "n", 1);
+	int r = collect_fact(ctx, "audit.event", ctx->started, "evt-1", fact, page);
+	json_decref(fact);
+	return r;
+}
+
+static const struct collector_ops failing_ops = { .name = "test-failing", .collect = failing_collect };
+static const struct collector_ops good_ops = { .name = "test-good", .collect = good_collect };
+
+static void test_failed_run_rolled_back(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	struct collector good = { .ops = &good_ops, .name = "vendor" };
+	struct collector bad = { .ops = &failing_ops, .name = "vendor" };
+	struct collector_result res;
+	atomic_int cancel = 0;
+	CU_ASSERT_EQUAL(collector_run(&good, st, NULL, &cancel, &res), 0);
+	CU_ASSERT_STRING_EQUAL(res.outcome, "success");
+	/* The failing run stages the same page (same blob) and fails. */
+	CU_ASSERT_NOT_EQUAL(collector_run(&bad, st, NULL, &cancel, &res), 0);
+	CU_ASSERT_STRING_EQUAL(res.outcome, "failed");
+	CU_ASSERT_EQUAL(res.facts, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(res.error, "truncated JSON"));
+	int64_t failed_run = res.run_id;
+	store_close(st);
+
+	/* Nothing of the failed run remains; the shared blob of the good run does. */
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM evidence WHERE run_id = %lld", (long long)failed_run);
+	CU_ASSERT_EQUAL(scalar(path, sql), 0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 2);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs"), 1);
+	snprintf(sql, sizeof(sql), "SELECT outcome = 'failed' AND error LIKE '%%truncated JSON%%' AND items = 0"
+				   " FROM runs WHERE id = %lld",
+		 (long long)failed_run);
+	CU_ASSERT_EQUAL(scalar(path, sql), 1);
+
+	/* A failing run whose page no other run has leaves no blob behind
+	 * either: clear the good run's rows, then fail again. */
+	struct collector bad2 = { .ops = &failing_ops, .name = "other" };
+	CU_ASSERT_EQUAL(scalar(path, "DELETE FROM evidence"), -1);
+	CU_ASSERT_EQUAL(scalar(path, "DELETE FROM blobs"), -1);
+	st = open_rw(path);
+	CU_ASSERT_NOT_EQUAL(collector_run(&bad2, st, NULL, &cancel, &res), 0);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs"), 0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 0);
+	free(path);
+}
+
+static void test_cancelled_run(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	struct collector good = { .ops = &good_ops, .name = "vendor" };
+	struct collector_result res;
+	atomic_int cancel = 1; /* the daemon is stopping */
+	CU_ASSERT_NOT_EQUAL(collector_run(&good, st, NULL, &cancel, &res), 0);
+	CU_ASSERT_STRING_EQUAL(res.outcome, "interrupted");
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM runs WHERE outcome = 'interrupted'"), 1);
+	free(path);
+}
+
+/* A run left "running" (the process was killed) is cleared at next start. */
+static void test_recover_interrupted(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	int64_t run = 0;
+	CU_ASSERT_EQUAL(store_run_begin(st, "ct", "aws-cloudtrail", 1700000000, &run), 0);
+	CU_ASSERT_EQUAL(store_add_page(st, run, "ct", 1700000001, "https://ct.example/", 200, "{}", 2, NULL), 0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000000, 0, "e1", "{}", 2, 0, NULL), 0);
+	CU_ASSERT_EQUAL(store_run_flush(st), 0);
+	store_close(st); /* as if killed: never committed nor aborted */
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 2);
+
+	st = open_rw(path);
+	int n = -1;
+	CU_ASSERT_EQUAL(store_recover(st, &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs"), 0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM runs WHERE outcome = 'interrupted' AND error LIKE "
+				     "'interrupted:%'"),
+			1);
+	free(path);
+}
+
+/* A read-only reader works while a writer holds a staging transaction. */
+static void test_reader_while_writing(void)
+{
+	char *path = fresh_path();
+	struct store *w = open_rw(path);
+	int64_t run = 0;
+	CU_ASSERT_EQUAL(store_run_begin(w, "s", "self", 1700000000, &run), 0);
+	CU_ASSERT_EQUAL(store_add_fact(w, run, "s", "ismsd.self", 1700000000, 0, NULL, "{}", 2, 0, NULL), 0);
+	/* w now holds an open write transaction */
+	struct store *r = NULL;
+	char err[512];
+	CU_ASSERT_EQUAL_FATAL(store_open(path, STORE_READONLY, &r, err, sizeof(err)), 0);
+	json_t *runs = NULL;
+	CU_ASSERT_EQUAL(store_list_runs(r, NULL, 0, &runs), 0);
+	CU_ASSERT_EQUAL(json_array_size(runs), 1);
+	json_decref(runs);
+	CU_ASSERT_EQUAL(store_run_commit(w, run, 1700000001), 0);
+	json_t *items = NULL;
+	struct store_evidence_filter f = { 0 };
+	CU_ASSERT_EQUAL(store_list_evidence(r, &f, &items), 0);
+	CU_ASSERT_EQUAL(json_array_size(items), 1);
+	json_decref(items);
+	/* The reader cannot write. */
+	CU_ASSERT_NOT_EQUAL(store_run_begin(r, "s", "self", 1, &run), 0);
+	store_close(r);
+	store_close(w);
+	free(path);
+}
+
+static void test_quick_check(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	char err[256];
+	CU_ASSERT_EQUAL(store_check(st, err, sizeof(err)), 0);
+	store_close(st);
+	free(path);
+
+	/* A file that is not a database is refused and left as it was. */
+	char *junk = th_write(th_dir, "junk.db", "this is not an sqlite database, it is a text file of some length.....",
+			      0600);
+	char *before = th_read(junk);
+	st = NULL;
+	CU_ASSERT_NOT_EQUAL(store_open(junk, 0, &st, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(st);
+	char *after = th_read(junk);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(before);
+	free(after);
+	free(junk);
+}
+
+int main(void)
+{
+	CU_TestInfo tests[] = {
+		{ "migrations from an empty file", test_migrate_from_empty },
+		{ "migrations from the previous schema", test_migrate_from_previous },
+		{ "a newer schema is refused", test_newer_schema_refused },
+		{ "a run commits atomically", test_run_commit },
+		{ "a failed run is rolled back and recorded", test_failed_run_rolled_back },
+		{ "a cancelled run is rolled back", test_cancelled_run },
+		{ "an interrupted run is cleared at start", test_recover_interrupted },
+		{ "a reader works while a writer writes", test_reader_while_writing },
+		{ "integrity check and non-database files", test_quick_check },
+		CU_TEST_INFO_NULL,
+	};
+	CU_SuiteInfo suites[] = {
+		{ "store", th_dir_setup, th_dir_teardown, NULL, NULL, tests },
+		CU_SUITE_INFO_NULL,
+	};
+	return th_main(suites);
+}
