@@ -17,9 +17,7 @@ static int self_collect(struct collector *c, struct collect_ctx *ctx)
 {
 	(void)c;
 	const struct config *cfg = ctx->config;
-	char digest[65];
-	if (config_digest(cfg, digest) < 0)
-		return collect_fail(ctx, "cannot hash the configuration files");
+	const char *digest = config_digest(cfg);
 	char host[256] = "";
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		strcpy(host, "unknown");

@@ -27,7 +27,9 @@
 #include "sched.h"
 #include "util.h"
 
-#define CONFIG_MAX_LINE 4096
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
 
 static const struct config_key daemon_keys[] = {
 	{ "state_dir", CONFIG_T_PATH, 0, NULL, 0, 0 },
@@ -159,6 +161,7 @@ struct parse_state {
 	char *buf;
 	size_t bufcap;
 	long cur; /* the current section; -1 before the first header, -2 after a rejected one */
+	EVP_MD_CTX *md; /* hashes every byte read, for the configuration digest */
 };
 
 static char *trim(char *s)
@@ -268,6 +271,8 @@ static char *config_reader(char *str, int num, void *stream)
 		if (n < 0)
 			return NULL;
 		ps->line++;
+		if (ps->md != NULL)
+			EVP_DigestUpdate(ps->md, ps->buf, (size_t)n);
 		if (memchr(ps->buf, '\0', (size_t)n) != NULL) {
 			parse_error(ps, "NUL byte in configuration line");
 			snprintf(str, (size_t)num, "\n");
@@ -293,7 +298,9 @@ static char *config_reader(char *str, int num, void *stream)
 			snprintf(str, (size_t)num, "\n");
 			return str;
 		}
-		if (strchr(t, '=') == NULL) {
+		size_t key_end = strcspn(t, "=:");
+		if (t[key_end] != '=') {
+			/* inih would also split at ':'; we do not */
 			parse_error(ps, "expected 'key = value'");
 			snprintf(str, (size_t)num, "\n");
 			return str;
@@ -311,8 +318,11 @@ static int is_inline_secret_key(const char *key)
 	return 0;
 }
 
+static const char *section_label(const struct config_section *s, char *buf, size_t len);
+
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
+	char label[160];
 	(void)section;
 	struct parse_state *ps = user;
 	if (ps->last_error_line == ps->line)
@@ -329,13 +339,14 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 1;
 	}
 	if (is_inline_secret_key(name)) {
-		parse_error(ps, "key '%s': secrets are never put inline; use %s_file = PATH or a credential name",
-			    name, name);
+		parse_error(ps, "%s key '%s': secrets are never put inline; use %s_file = PATH or a credential name",
+			    section_label(s, label, sizeof(label)), name, name);
 		return 1;
 	}
 	for (size_t i = 0; i < s->n_entries; i++) {
 		if (strcmp(s->entries[i].key, name) == 0) {
-			parse_error(ps, "key '%s': duplicate key (first given at %s:%u)", name, s->entries[i].file,
+			parse_error(ps, "%s key '%s': duplicate key (first given at %s:%u)",
+				    section_label(s, label, sizeof(label)), name, s->entries[i].file,
 				    s->entries[i].line);
 			return 1;
 		}
@@ -367,17 +378,18 @@ static int add_file_name(struct config *cfg, const char *path, const char **stor
 	return 0;
 }
 
-static void parse_file(struct config *cfg, const char *path, struct config_errors *errs)
+/* Returns 0 when the file could be read (whatever errors it has). */
+static int parse_file(struct config *cfg, const char *path, EVP_MD_CTX *md, struct config_errors *errs)
 {
-	struct parse_state ps = { .cfg = cfg, .errs = errs, .cur = -1 };
+	struct parse_state ps = { .cfg = cfg, .errs = errs, .cur = -1, .md = md };
 	if (add_file_name(cfg, path, &ps.file) < 0) {
 		config_errors_add(errs, path, 0, "out of memory");
-		return;
+		return -1;
 	}
 	ps.fp = fopen(path, "re");
 	if (ps.fp == NULL) {
 		config_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
-		return;
+		return -1;
 	}
 	int r = ini_parse_stream(config_reader, &ps, config_handler, &ps);
 	if (r > 0 && (unsigned)r != ps.last_error_line) {
@@ -388,6 +400,7 @@ static void parse_file(struct config *cfg, const char *path, struct config_error
 	}
 	free(ps.buf);
 	fclose(ps.fp);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -395,7 +408,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void parse_dropins(struct config *cfg, const char *dir, struct config_errors *errs)
+static void parse_dropins(struct config *cfg, const char *dir, EVP_MD_CTX *md, struct config_errors *errs)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL) {
@@ -426,7 +439,7 @@ static void parse_dropins(struct config *cfg, const char *dir, struct config_err
 	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
 		if (asprintf(&path, "%s/%s", dir, names[i]) >= 0) {
-			parse_file(cfg, path, errs);
+			parse_file(cfg, path, md, errs);
 			free(path);
 		}
 		free(names[i]);
@@ -694,7 +707,7 @@ static int set_daemon(struct config *cfg)
 	if (env_state != NULL && env_state[0] == '/')
 		state = strndup(env_state, strcspn(env_state, ":"));
 	const char *sd = d ? config_get(d, "state_dir") : NULL;
-	cfg->daemon.state_dir = sd ? strdup(sd) : state ? strdup(state) : strdup("/var/lib/ismsd");
+	cfg->daemon.state_dir = sd ? strdup(sd) : state ? strdup(state) : strdup(LOCALSTATEDIR "/lib/ismsd");
 	free(state);
 	cfg->daemon.timezone = strdup(d ? config_get_default(d, "timezone", "UTC") : "UTC");
 	cfg->daemon.log_level = log_level_from_name(d ? config_get_default(d, "log_level", "info") : "info");
@@ -715,8 +728,13 @@ struct config *config_load(const char *path, const char *conf_d, const struct co
 		return NULL;
 	}
 	cfg->path = strdup(path);
-	parse_file(cfg, path, errs);
-	if (errs->n == errs_before || cfg->n_files > 0) {
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+		config_errors_add(errs, path, 0, "cannot hash the configuration");
+	}
+	if (parse_file(cfg, path, md, errs) == 0) {
 		char *dir = NULL;
 		if (conf_d != NULL) {
 			dir = strdup(conf_d);
@@ -728,9 +746,14 @@ struct config *config_load(const char *path, const char *conf_d, const struct co
 				dir = NULL;
 		}
 		if (dir != NULL)
-			parse_dropins(cfg, dir, errs);
+			parse_dropins(cfg, dir, md, errs);
 		free(dir);
 	}
+	unsigned char h[32];
+	unsigned int hl = 0;
+	if (md != NULL && EVP_DigestFinal_ex(md, h, &hl) == 1 && hl == 32)
+		util_hex(h, 32, cfg->digest);
+	EVP_MD_CTX_free(md);
 	check_all(cfg, hooks, errs);
 	if (errs->n == errs_before && set_daemon(cfg) < 0)
 		config_errors_add(errs, path, 0, "out of memory");
@@ -836,32 +859,7 @@ const struct config_section *config_next(const struct config *cfg, const char *k
 	return NULL;
 }
 
-int config_digest(const struct config *cfg, char out[65])
+const char *config_digest(const struct config *cfg)
 {
-	int r = -EIO;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (size_t i = 0; i < cfg->n_files; i++) {
-		char *data = NULL;
-		size_t len = 0;
-		int rr = util_read_file(cfg->files[i], 16 * 1024 * 1024, &data, &len);
-		if (rr < 0) {
-			r = rr;
-			goto out;
-		}
-		int ok = EVP_DigestUpdate(md, data, len);
-		free(data);
-		if (ok != 1)
-			goto out;
-	}
-	unsigned char h[32];
-	unsigned int hl = 0;
-	if (EVP_DigestFinal_ex(md, h, &hl) != 1 || hl != 32)
-		goto out;
-	util_hex(h, 32, out);
-	r = 0;
-out:
-	EVP_MD_CTX_free(md);
-	return r;
+	return cfg->digest;
 }

@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	struct ctl c = { .config_path = DAEMON_DEFAULT_CONFIG };
 	log_init("ismsctl", LOG_TO_STDERR, LOG_WARNING);
 	for (;;) {
-		int o = getopt_long(argc, argv, "c:jh", opts, NULL);
+		int o = getopt_long(argc, argv, "c:jhV", opts, NULL);
 		if (o == -1)
 			break;
 		switch (o) {
@@ -351,20 +351,30 @@ int main(int argc, char **argv)
 	if (strcmp(args[0], "help") == 0)
 		return usage(stdout);
 
+	/* The command is known before the configuration is read, so that a
+	 * usage error is always exit 2. */
+	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW } cmd;
+	if (strcmp(args[0], "status") == 0 && nargs == 1)
+		cmd = CMD_STATUS;
+	else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
+		cmd = CMD_RUNS_LIST;
+	else if (strcmp(args[0], "evidence") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
+		cmd = CMD_EVIDENCE_LIST;
+	else if (strcmp(args[0], "evidence") == 0 && nargs == 3 && strcmp(args[1], "show") == 0)
+		cmd = CMD_EVIDENCE_SHOW;
+	else
+		return usage(stderr);
 	int r;
-	if (load_config(&c) != 0) {
+	if (load_config(&c) != 0)
 		r = 1;
-	} else if (strcmp(args[0], "status") == 0 && nargs == 1) {
+	else if (cmd == CMD_STATUS)
 		r = cmd_status(&c);
-	} else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0) {
+	else if (cmd == CMD_RUNS_LIST)
 		r = cmd_runs_list(&c);
-	} else if (strcmp(args[0], "evidence") == 0 && nargs == 2 && strcmp(args[1], "list") == 0) {
+	else if (cmd == CMD_EVIDENCE_LIST)
 		r = cmd_evidence_list(&c);
-	} else if (strcmp(args[0], "evidence") == 0 && nargs == 3 && strcmp(args[1], "show") == 0) {
+	else
 		r = cmd_evidence_show(&c, args[2]);
-	} else {
-		r = usage(stderr);
-	}
 	store_close(c.store);
 	config_free(c.cfg);
 	return r;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ struct job {
 
 struct daemon_ctx {
 	const char *config_path;
+	char *config_abs; /* config_path made absolute before daemon() */
 	int once;
 	struct generation *gen;
 	struct source_state *state; /* parallel to gen->src */
@@ -81,6 +83,7 @@ struct daemon_ctx {
 	sd_event_source *stop_timer;
 	uint64_t watchdog_usec;
 	int done_pipe[2];
+	int lock_fd;
 	atomic_int cancel;
 	unsigned running;
 	unsigned once_left;
@@ -455,6 +458,12 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		config_free(cfg);
 		cfg = NULL;
 	}
+	/* The zone is the process's $TZ, set once before workers exist. */
+	if (cfg != NULL && strcmp(cfg->daemon.timezone, d->gen->cfg->daemon.timezone) != 0) {
+		config_errors_add(&errs, d->config_path, 0, "timezone cannot change on reload; restart ismsd");
+		config_free(cfg);
+		cfg = NULL;
+	}
 	if (cfg != NULL)
 		g = generation_new(cfg, &errs);
 	struct source_state *st = g ? carry_state(d, g) : NULL;
@@ -485,6 +494,28 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* ---- start-up --------------------------------------------------------------- */
 
+/* Only one ismsd may write a state directory: a second one would mark the
+ * first one's runs interrupted.  The lock is held until the process ends. */
+static int lock_state_dir(struct daemon_ctx *d, const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/ismsd.lock", dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (d->lock_fd < 0) {
+		log_warn("cannot open lock file %s", path);
+		return -1;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_warnx("another ismsd is running with state directory %s (lock %s held); refusing to start",
+				  dir, path);
+		else
+			log_warn("cannot lock %s", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int open_store(struct daemon_ctx *d)
 {
 	const char *dir = d->gen->cfg->daemon.state_dir;
@@ -492,20 +523,15 @@ static int open_store(struct daemon_ctx *d)
 		log_warn("cannot create state directory %s", dir);
 		return -1;
 	}
+	if (lock_state_dir(d, dir) < 0)
+		return -1;
 	if (daemon_store_path(d->gen->cfg, d->store_path, sizeof(d->store_path)) < 0) {
 		log_warnx("state directory path too long: %s", dir);
 		return -1;
 	}
 	char err[512];
-	if (store_open(d->store_path, 0, &d->store, err, sizeof(err)) < 0) {
+	if (store_open(d->store_path, STORE_CHECK, &d->store, err, sizeof(err)) < 0) {
 		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "%s", err);
-		return -1;
-	}
-	if (store_check(d->store, err, sizeof(err)) < 0) {
-		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL,
-			  "evidence store %s failed its integrity check (%s); refusing to start and leaving the file "
-			  "untouched for inspection",
-			  d->store_path, err);
 		return -1;
 	}
 	int n = 0;
@@ -580,7 +606,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },	    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon_ctx d = { .config_path = DAEMON_DEFAULT_CONFIG, .done_pipe = { -1, -1 } };
+	struct daemon_ctx d = { .config_path = DAEMON_DEFAULT_CONFIG, .done_pipe = { -1, -1 }, .lock_fd = -1 };
 	int check = 0, foreground = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, "c:nfVh", opts, NULL);
@@ -643,8 +669,18 @@ int main(int argc, char **argv)
 	d.state = st;
 	log_set_level(g->cfg->daemon.log_level);
 
-	if (!foreground && !under_systemd && !d.once && daemon(0, 0) < 0)
-		fatal("cannot daemonize");
+	sched_set_process_tz(g->cfg->daemon.timezone);
+	if (!foreground && !under_systemd && !d.once) {
+		/* Detached: reload must still find the file after chdir("/"),
+		 * and logs go to the journal, not to a closed stderr. */
+		d.config_abs = realpath(d.config_path, NULL);
+		if (d.config_abs == NULL)
+			fatal("cannot resolve %s", d.config_path);
+		d.config_path = d.config_abs;
+		if (daemon(0, 0) < 0)
+			fatal("cannot daemonize");
+		log_init("ismsd", LOG_TO_JOURNAL, g->cfg->daemon.log_level);
+	}
 
 	int rc = 1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -677,24 +713,30 @@ int main(int argc, char **argv)
 	if (!d.stopping)
 		notify_stopping();
 	rc = r < 0 ? 1 : d.once && d.once_failed > 0 ? 2 : 0;
-	if (d.running == 0)
-		log_notice("stopped");
+	if (d.running > 0) {
+		/* Workers that did not stop in time still use the store, curl
+		 * and the configuration: exit without tearing those down.  Their
+		 * runs are cleared as interrupted at the next start. */
+		log_warnx("exiting with %u run(s) still in flight", d.running);
+		_exit(1);
+	}
+	log_notice("stopped");
 out:
 	sd_event_source_unref(d.job_timer);
 	sd_event_source_unref(d.watchdog_timer);
 	sd_event_source_unref(d.stop_timer);
 	sd_event_unref(d.ev);
-	if (d.running == 0) {
-		/* Workers still running at a timed-out stop own the generation. */
-		free_state(d.state, d.gen ? d.gen->n : 0);
-		generation_unref(d.gen);
-	}
+	free_state(d.state, d.gen ? d.gen->n : 0);
+	generation_unref(d.gen);
 	sched_queue_free(&d.queue);
 	store_close(d.store);
 	if (d.done_pipe[0] >= 0) {
 		close(d.done_pipe[0]);
 		close(d.done_pipe[1]);
 	}
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
 	curl_global_cleanup();
+	free(d.config_abs);
 	return rc;
 }

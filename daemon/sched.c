@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sched.h"
 #include "util.h"
@@ -35,8 +36,10 @@ static int parse_hhmm(const char *s, int *h, int *m)
 
 static int parse_day(const char *s)
 {
+	static const char *const full[] = { "sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+					    "saturday" };
 	for (int i = 0; i < 7; i++)
-		if (strncasecmp(s, day_names[i], 3) == 0 && (s[3] == '\0' || isalpha((unsigned char)s[3])))
+		if (strcasecmp(s, day_names[i]) == 0 || strcasecmp(s, full[i]) == 0)
 			return i;
 	return -1;
 }
@@ -155,23 +158,40 @@ uint64_t sched_cadence_period(const struct sched_cadence *c)
 	return 86400;
 }
 
-/* Switches $TZ for the duration of a computation. */
+/*
+ * Switches $TZ for the duration of a computation, when it differs from the
+ * zone already in force.  The daemon sets $TZ once at start (and refuses a
+ * reload that changes the zone), so it never calls setenv() while worker
+ * threads run; tests and ismsctl are single-threaded.
+ */
 struct tz_guard {
 	char *old;
 	int had;
+	int changed;
 };
+
+static const char *tz_value(const char *tz)
+{
+	return tz && strcmp(tz, "UTC") != 0 ? tz : "UTC0";
+}
 
 static void tz_enter(struct tz_guard *g, const char *tz)
 {
 	const char *old = getenv("TZ");
+	g->changed = old == NULL || strcmp(old, tz_value(tz)) != 0;
 	g->had = old != NULL;
+	g->old = NULL;
+	if (!g->changed)
+		return;
 	g->old = old ? strdup(old) : NULL;
-	setenv("TZ", tz && strcmp(tz, "UTC") != 0 ? tz : "UTC0", 1);
+	setenv("TZ", tz_value(tz), 1);
 	tzset();
 }
 
 static void tz_leave(struct tz_guard *g)
 {
+	if (!g->changed)
+		return;
 	if (g->had)
 		setenv("TZ", g->old ? g->old : "", 1);
 	else
@@ -180,8 +200,15 @@ static void tz_leave(struct tz_guard *g)
 	free(g->old);
 }
 
-/* Local time of a wall-clock date; year is the full year, mon0 is 0..11. */
-static time_t local_time(int year, int mon0, int mday, int hour, int minute)
+void sched_set_process_tz(const char *tz)
+{
+	setenv("TZ", tz_value(tz), 1);
+	tzset();
+}
+
+/* A wall-clock date and time as a zone-free number (seconds, via timegm),
+ * normalising day and month overflow. */
+static time_t wall(int year, int mon0, int mday, int hour, int minute, int sec)
 {
 	struct tm tm = { 0 };
 	tm.tm_year = year - 1900;
@@ -189,47 +216,56 @@ static time_t local_time(int year, int mon0, int mday, int hour, int minute)
 	tm.tm_mday = mday;
 	tm.tm_hour = hour;
 	tm.tm_min = minute;
+	tm.tm_sec = sec;
+	return timegm(&tm);
+}
+
+/* The instant a wall-clock time happens in the current zone.  A time that
+ * does not exist (the hour skipped in spring) maps to just after the gap. */
+static time_t wall_to_instant(time_t w)
+{
+	struct tm tm;
+	gmtime_r(&w, &tm);
 	tm.tm_isdst = -1;
 	return mktime(&tm);
 }
 
-static time_t slot_in_period(const struct sched_cadence *c, const struct tm *base, int step)
+/* The wall-clock time of the slot step periods after the one base is in. */
+static time_t wall_slot(const struct sched_cadence *c, const struct tm *base, int step)
 {
 	int y = base->tm_year + 1900;
 	switch (c->kind) {
-	case SCHED_HOURLY: {
-		struct tm tm = *base;
-		tm.tm_min = 0;
-		tm.tm_sec = 0;
-		tm.tm_hour += step;
-		tm.tm_isdst = -1;
-		return mktime(&tm);
-	}
 	case SCHED_DAILY:
-		return local_time(y, base->tm_mon, base->tm_mday + step, c->hour, c->minute);
+		return wall(y, base->tm_mon, base->tm_mday + step, c->hour, c->minute, 0);
 	case SCHED_WEEKLY: {
-		int ahead = (c->wday - base->tm_wday + 7) % 7;
-		return local_time(y, base->tm_mon, base->tm_mday + ahead + 7 * step, c->hour, c->minute);
+		int back = (base->tm_wday - c->wday + 7) % 7; /* days since this week's slot day */
+		return wall(y, base->tm_mon, base->tm_mday - back + 7 * step, c->hour, c->minute, 0);
 	}
 	case SCHED_MONTHLY: {
 		int m = base->tm_mon + step;
 		int yy = y + m / 12;
 		m %= 12;
 		int d = c->mday > 0 ? c->mday : days_in_month(yy, m);
-		return local_time(yy, m, d, c->hour, c->minute);
+		return wall(yy, m, d, c->hour, c->minute, 0);
 	}
 	case SCHED_QUARTERLY: {
 		int m = (base->tm_mon / 3) * 3 + 3 * step;
-		return local_time(y + m / 12, m % 12, 1, c->hour, c->minute);
+		return wall(y + m / 12, m % 12, 1, c->hour, c->minute, 0);
 	}
 	case SCHED_ANNUALLY:
-		return local_time(y + step, c->month - 1, c->mday, c->hour, c->minute);
+		return wall(y + step, c->month - 1, c->mday, c->hour, c->minute, 0);
 	case SCHED_INTERVAL:
+	case SCHED_HOURLY:
 		break;
 	}
 	return (time_t)-1;
 }
 
+/*
+ * Slots are compared in wall-clock time, so that a local time that happens
+ * twice (when clocks go back) still gives one run per period, and one that
+ * never happens (when they go forward) runs just after the gap.
+ */
 time_t sched_slot_after(const struct sched_cadence *c, time_t t, const char *tz)
 {
 	if (c->kind == SCHED_INTERVAL)
@@ -239,14 +275,22 @@ time_t sched_slot_after(const struct sched_cadence *c, time_t t, const char *tz)
 	struct tm base;
 	time_t slot = (time_t)-1;
 	if (localtime_r(&t, &base) != NULL) {
-		for (int step = 0; step < 3; step++) {
-			slot = slot_in_period(c, &base, step);
-			if (slot > t)
-				break;
+		if (c->kind == SCHED_HOURLY) {
+			/* the next local full hour, counted in real time */
+			slot = t - (base.tm_min * 60 + base.tm_sec) + 3600;
+		} else {
+			time_t now_wall = wall(base.tm_year + 1900, base.tm_mon, base.tm_mday, base.tm_hour, base.tm_min,
+					       base.tm_sec);
+			for (int step = 0; step < 3; step++) {
+				time_t w = wall_slot(c, &base, step);
+				if (w > now_wall) {
+					slot = wall_to_instant(w);
+					break;
+				}
+			}
+			if (slot <= t) /* cannot happen for a valid cadence; never loop */
+				slot = t + 60;
 		}
-		/* An hourly slot can repeat in the hour a DST change gives back. */
-		if (slot <= t)
-			slot = t + 3600;
 	}
 	tz_leave(&g);
 	return slot;
@@ -260,7 +304,7 @@ time_t sched_next_due(const struct sched_cadence *c, time_t last_run, time_t now
 	return next < now ? now : next;
 }
 
-/* ---- the queue: kept sorted by due time (a daemon has tens of jobs) ------- */
+/* ---- the queue: a sorted array (a daemon has tens of jobs) ---------------- */
 
 void sched_queue_init(struct sched_queue *q)
 {

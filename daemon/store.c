@@ -264,6 +264,18 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	struct stat sb;
+	if ((flags & STORE_CHECK) && stat(path, &sb) == 0 && sb.st_size > 0) {
+		char why[256];
+		if (store_check(st, why, sizeof(why)) < 0) {
+			r = -EBADMSG;
+			snprintf(err, errlen,
+				 "evidence store %s failed its integrity check (%s); refusing to use it and leaving the "
+				 "file untouched for inspection",
+				 path, why);
+			goto fail;
+		}
+	}
 	if (!(flags & STORE_READONLY)) {
 		r = exec_simple(st, "PRAGMA journal_mode = WAL");
 		if (r == 0)

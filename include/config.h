@@ -71,6 +71,7 @@ struct config {
 	struct config_section *sections;
 	size_t n_sections;
 	struct config_daemon daemon;
+	char digest[65]; /* SHA-256 of every byte read, all files in order */
 };
 
 /* An error list.  Messages have the form "FILE:LINE: message". */
@@ -97,7 +98,8 @@ struct config_hooks {
  * Reads path and every "*.conf" in the conf.d directory beside it (or
  * conf_d when not NULL), in name order.  Returns a config the caller frees
  * with config_free(), or NULL with at least one message in errs.
- * state_dir defaults to $STATE_DIRECTORY, then /var/lib/ismsd.
+ * state_dir defaults to $STATE_DIRECTORY, then LOCALSTATEDIR/lib/ismsd.
+ * Drop-ins are read only when the main file could be read.
  */
 struct config *config_load(const char *path, const char *conf_d, const struct config_hooks *hooks,
 			   struct config_errors *errs);
@@ -129,7 +131,8 @@ const struct config_section *config_find(const struct config *cfg, const char *k
 const struct config_section *config_next(const struct config *cfg, const char *kind,
 					 const struct config_section *prev);
 
-/* SHA-256 over the bytes of every file read, in order (for evidence). */
-int config_digest(const struct config *cfg, char out[65]);
+/* The SHA-256 (hex) over the bytes of every file read, in order, as they
+ * were when the configuration was loaded (for evidence). */
+const char *config_digest(const struct config *cfg);
 
 #endif

@@ -5,16 +5,21 @@
  *   "every 6h"              fixed interval from the last run
  *   "hourly"                at minute 0 of every hour
  *   "daily [HH:MM]"         every day (default 00:00)
- *   "weekly [DAY] [HH:MM]"  DAY is mon..sun (default mon)
+ *   "weekly [DAY] [HH:MM]"  DAY is mon..sun or monday..sunday (default mon)
  *   "monthly [D] [HH:MM]"   D is 1..28 or "last" (default 1)
  *   "quarterly [HH:MM]"     1 Jan, 1 Apr, 1 Jul, 1 Oct
- *   "annually [MM-DD] [HH:MM]"  (not 02-29)
+ *   "annually [MM-DD] [HH:MM]"  (not 02-29; "yearly" is the same)
  * Missed slots are coalesced: after downtime a source runs once, as systemd
  * timers do with Persistent=true.
  *
+ * Slots are compared in wall-clock time: a local time that happens twice
+ * when clocks go back gives one run, one that never happens runs just after
+ * the gap.
+ *
  * The next-due computation is a pure function of the cadence, the last run,
  * the time zone and an injected "now", so it is tested with a fake clock.
- * It changes $TZ while it works: call it from one thread only.
+ * When tz is not the zone in $TZ it changes $TZ while it works; the daemon
+ * calls sched_set_process_tz() once at start so that it never does.
  */
 #ifndef ISMSD_SCHED_H
 #define ISMSD_SCHED_H
@@ -48,6 +53,9 @@ int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_
 /* The nominal length of one period, for freshness checks and back-off caps. */
 uint64_t sched_cadence_period(const struct sched_cadence *c);
 
+/* Makes tz the process's zone ($TZ).  Call before any thread starts. */
+void sched_set_process_tz(const char *tz);
+
 /* The first slot strictly after t, in time zone tz ("UTC" or an IANA name). */
 time_t sched_slot_after(const struct sched_cadence *c, time_t t, const char *tz);
 
@@ -58,7 +66,8 @@ time_t sched_slot_after(const struct sched_cadence *c, time_t t, const char *tz)
  */
 time_t sched_next_due(const struct sched_cadence *c, time_t last_run, time_t now, const char *tz);
 
-/* A min-heap of jobs keyed by due time.  Jobs are identified by an index. */
+/* The jobs ordered by due time (a sorted array: a daemon has tens of jobs).
+ * Jobs are identified by an index. */
 struct sched_queue {
 	struct sched_item {
 		time_t due;

@@ -32,13 +32,16 @@
 
 #define STORE_READONLY 0x1u   /* open an existing store read-only */
 #define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
+#define STORE_CHECK 0x4u      /* run PRAGMA quick_check before writing anything */
 
 struct store;
 
 /*
  * Opens (creating it mode 0600 unless STORE_READONLY) the store at path and
  * migrates it to STORE_SCHEMA_VERSION.  Returns 0, or -errno with a message in
- * err.  A store whose schema is newer than this program is refused.
+ * err.  A store whose schema is newer than this program is refused.  With
+ * STORE_CHECK an existing file is integrity-checked first; a store that
+ * fails the check is refused with -EBADMSG before anything is written to it.
  */
 int store_open(const char *path, unsigned flags, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);

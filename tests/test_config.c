@@ -16,6 +16,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "testhelp.h"
+#include "util.h"
 
 
 /* Loads text as ismsd.conf (plus an optional drop-in) with the daemon's
@@ -72,7 +73,7 @@ static const struct error_case error_cases[] = {
 	  "duplicate section [source s] (first defined at" },
 	{ "duplicate daemon", "[daemon]\n[daemon]\n", NULL, 2, "duplicate section [daemon]" },
 	{ "duplicate key", "[source s]\ntype = self\ntype = self\n", NULL, 3,
-	  "key 'type': duplicate key (first given at" },
+	  "[source s] key 'type': duplicate key (first given at" },
 	{ "duplicate across drop-in", "[source s]\ntype = self\n", "# extra\n[source s]\ntype = self\n", 2,
 	  "duplicate section [source s]" },
 	{ "error in drop-in", "[daemon]\n", "[source t]\ntype = self\nbogus = 1\n", 3,
@@ -83,8 +84,9 @@ static const struct error_case error_cases[] = {
 	{ "bad section name", "[source a/b]\ntype = self\n", NULL, 1, "section name 'a/b' may only contain" },
 	{ "unterminated header", "[source s\ntype = self\n", NULL, 1, "section header is missing ']'" },
 	{ "no equals", "[daemon]\njust some words\n", NULL, 2, "expected 'key = value'" },
+	{ "colon separator", "[source s]\ntype = self\nowner: Alice = x\n", NULL, 3, "expected 'key = value'" },
 	{ "inline secret", "[webhook w]\nurl = https://h.example/\nsecret = whsec_abc\n", NULL, 3,
-	  "key 'secret': secrets are never put inline" },
+	  "[webhook w] key 'secret': secrets are never put inline" },
 	{ "inline token", "[source s]\ntype = self\ntoken = abc\n", NULL, 3, "key 'token': secrets are never put inline" },
 };
 
@@ -232,9 +234,19 @@ static void test_valid_config(void)
 	CU_ASSERT_EQUAL(config_get_bool(s, "enabled", 1), 0);
 	CU_ASSERT_PTR_NOT_NULL(config_find(cfg, "source", "other"));
 	CU_ASSERT_PTR_NULL(config_find(cfg, "source", "missing"));
-	char digest[65];
-	CU_ASSERT_EQUAL(config_digest(cfg, digest), 0);
-	CU_ASSERT_EQUAL(strlen(digest), 64);
+	/* The digest covers the main file and the drop-in, in that order. */
+	char *main_text = th_read(path);
+	char *drop = th_path(th_dir, "conf.d/50-extra.conf");
+	char *drop_text = th_read(drop);
+	char *both = NULL;
+	CU_ASSERT(asprintf(&both, "%s%s", main_text, drop_text) > 0);
+	char want[65];
+	util_sha256_hex(both, strlen(both), want);
+	CU_ASSERT_STRING_EQUAL(config_digest(cfg), want);
+	free(both);
+	free(main_text);
+	free(drop_text);
+	free(drop);
 	config_free(cfg);
 	free(path);
 }

@@ -152,6 +152,14 @@ static void test_lifecycle(void)
 	CU_ASSERT_PTR_NOT_NULL(wait_for("WATCHDOG=1", &pings));
 	CU_ASSERT(pings >= 2);
 
+	/* A second ismsd on the same state directory is refused. */
+	const char *second[] = { th_bin("ISMSD"), "--once", "--config", conf, NULL };
+	struct th_proc p2;
+	CU_ASSERT_EQUAL_FATAL(th_run(second, NULL, &p2), 0);
+	CU_ASSERT_EQUAL(p2.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p2.err, "another ismsd is running with state directory"));
+	th_proc_free(&p2);
+
 	/* SIGHUP with a good config: RELOADING=1 + MONOTONIC_USEC, then READY=1. */
 	kill(pid, SIGHUP);
 	m = wait_for("RELOADING=1", NULL);

@@ -67,16 +67,34 @@ static void test_slots_dst(void)
 	expect_slot("daily 09:00", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T07:00:00Z");
 	expect_slot("daily 09:00", "Europe/Berlin", "2026-03-27T12:00:00Z", "2026-03-28T08:00:00Z");
 	expect_slot("daily 09:00", "Europe/Berlin", "2026-10-24T12:00:00Z", "2026-10-25T08:00:00Z");
-	/* 02:30 does not exist on 2026-03-29; it runs at the first instant after the gap, once. */
+	/* 02:30 does not exist on 2026-03-29: it runs an hour later, at 03:30 CEST, once. */
 	expect_slot("daily 02:30", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T01:30:00Z");
 	expect_slot("daily 02:30", "Europe/Berlin", "2026-03-29T01:30:00Z", "2026-03-30T00:30:00Z");
 	/* hourly across the spring-forward gap: 01:00 CET -> 03:00 CEST is one hour */
 	expect_slot("hourly", "Europe/Berlin", "2026-03-29T00:30:00Z", "2026-03-29T01:00:00Z");
+	/* hourly across the fall-back hour: every real hour, none skipped */
+	expect_slot("hourly", "Europe/Berlin", "2026-10-25T00:10:00Z", "2026-10-25T01:00:00Z");
+	expect_slot("hourly", "Europe/Berlin", "2026-10-25T01:00:00Z", "2026-10-25T02:00:00Z");
 	/* local midnight */
 	expect_slot("monthly", "Europe/Berlin", "2026-11-24T00:00:00Z", "2026-11-30T23:00:00Z");
 	expect_slot("annually", "Europe/Berlin", "2026-06-01T00:00:00Z", "2026-12-31T23:00:00Z");
 	/* America/New_York: 2026-11-01 02:00 EDT -> 01:00 EST */
 	expect_slot("daily 12:00", "America/New_York", "2026-10-31T20:00:00Z", "2026-11-01T17:00:00Z");
+}
+
+/* 02:30 happens twice on 2026-10-25 in Berlin (CEST, then CET): one run. */
+static void test_dst_ambiguous_once(void)
+{
+	struct sched_cadence c;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(sched_cadence_parse("daily 02:30", &c, err, sizeof(err)), 0);
+	time_t first = sched_slot_after(&c, T("2026-10-24T12:00:00Z"), "Europe/Berlin");
+	CU_ASSERT(first == T("2026-10-25T00:30:00Z") || first == T("2026-10-25T01:30:00Z"));
+	/* a run at that slot (or a second later) is next due the following day */
+	CU_ASSERT_EQUAL(sched_slot_after(&c, first, "Europe/Berlin"), T("2026-10-26T01:30:00Z"));
+	CU_ASSERT_EQUAL(sched_slot_after(&c, first + 1, "Europe/Berlin"), T("2026-10-26T01:30:00Z"));
+	/* and so is a run in the repeated hour */
+	CU_ASSERT_EQUAL(sched_slot_after(&c, T("2026-10-25T01:30:05Z"), "Europe/Berlin"), T("2026-10-26T01:30:00Z"));
 }
 
 static void test_catch_up_once(void)
@@ -100,7 +118,7 @@ static void test_parse_errors(void)
 {
 	const char *bad[] = { "", "fortnightly", "daily 25:00", "daily 2:30", "weekly funday", "monthly 31",
 			      "monthly 0", "annually 02-30", "annually 13-01", "every", "every 5s", "every soon",
-			      "hourly 10:00", "daily 10:00 extra", NULL };
+			      "hourly 10:00", "daily 10:00 extra", "weekly monkey", "weekly mo", NULL };
 	for (size_t i = 0; bad[i]; i++) {
 		struct sched_cadence c;
 		char err[256] = "";
@@ -117,6 +135,9 @@ static void test_parse_errors(void)
 	CU_ASSERT_EQUAL(c.wday, 0);
 	CU_ASSERT_EQUAL(c.hour, 6);
 	CU_ASSERT_EQUAL(sched_cadence_period(&c), 7 * 86400);
+	CU_ASSERT_EQUAL(sched_cadence_parse("yearly 07-01", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.kind, SCHED_ANNUALLY);
+	CU_ASSERT_EQUAL(c.month, 7);
 }
 
 static void test_queue(void)
@@ -148,6 +169,7 @@ int main(void)
 	CU_TestInfo tests[] = {
 		{ "slots in UTC across month, year and leap-year ends", test_slots_utc },
 		{ "slots across DST changes", test_slots_dst },
+		{ "a local time that happens twice runs once", test_dst_ambiguous_once },
 		{ "missed slots run once", test_catch_up_once },
 		{ "bad cadences are refused", test_parse_errors },
 		{ "the job queue keeps due order", test_queue },
