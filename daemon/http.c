@@ -224,6 +224,8 @@ char *http_redact_url(const char *url)
 			util_buf_append(&b, "&", 1);
 		s = amp ? amp + 1 : end;
 	}
+	if (frag != NULL)
+		util_buf_append(&b, frag, strlen(frag));
 	return util_buf_take(&b, NULL);
 }
 
