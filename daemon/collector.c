@@ -100,18 +100,52 @@ int collect_page(struct collect_ctx *ctx, const char *url, long http_status, con
 	return 0;
 }
 
-int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
-		 int64_t page_id)
+static int stage_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, int dedup,
+		      const json_t *fact, int64_t page_id)
 {
 	char *json = json_dumps(fact, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (json == NULL)
 		return collect_fail(ctx, "cannot serialize a %s fact", kind);
-	int r = store_add_fact(ctx->store, ctx->run_id, ctx->source, kind, ctx->started, observed, ext_id, json,
+	int r = store_add_fact(ctx->store, ctx->run_id, ctx->source, kind, ctx->started, observed, ext_id, dedup, json,
 			       strlen(json), page_id, NULL);
 	free(json);
 	if (r < 0)
 		return collect_fail(ctx, "cannot store fact: %s (%s)", store_reason(r), store_errmsg(ctx->store));
+	if (r == 1) {
+		ctx->duplicates++;
+		return 0;
+	}
 	ctx->facts++;
+	return 1;
+}
+
+int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
+		 int64_t page_id)
+{
+	return stage_fact(ctx, kind, observed, ext_id, 0, fact, page_id) < 0 ? -1 : 0;
+}
+
+int collect_event(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
+		  int64_t page_id)
+{
+	return stage_fact(ctx, kind, observed, ext_id, 1, fact, page_id);
+}
+
+char *collect_cursor_get(struct collect_ctx *ctx)
+{
+	char *c = NULL;
+	if (store_last_cursor(ctx->store, ctx->source, &c) < 0)
+		return NULL;
+	return c;
+}
+
+int collect_cursor_set(struct collect_ctx *ctx, const char *cursor)
+{
+	char *c = strdup(cursor);
+	if (c == NULL)
+		return collect_fail(ctx, "out of memory");
+	free(ctx->cursor);
+	ctx->cursor = c;
 	return 0;
 }
 
@@ -160,17 +194,20 @@ int collector_run(struct collector *c, struct store *st, const struct config *cf
 	if (cr == 0 && collect_cancelled(&ctx))
 		cr = collect_fail(&ctx, "cancelled: ismsd is stopping");
 	if (cr == 0) {
-		r = store_run_commit(st, ctx.run_id, util_now());
+		r = store_run_commit(st, ctx.run_id, util_now(), ctx.cursor);
 		if (r < 0)
 			cr = collect_fail(&ctx, "cannot commit the run: %s (%s)", store_reason(r), store_errmsg(st));
 	}
 	res->facts = ctx.facts;
+	res->duplicates = ctx.duplicates;
 	res->pages = ctx.pages;
+	free(ctx.cursor);
+	ctx.cursor = NULL;
 	if (cr == 0) {
 		res->outcome = "success";
-		log_event(LOG_EV_RUN_OK, LOG_INFO, c->name, "source %s: run %lld committed: %llu facts, %llu pages in %.2fs",
+		log_event(LOG_EV_RUN_OK, LOG_INFO, c->name, "source %s: run %lld committed: %llu facts (%llu already stored), %llu pages in %.2fs",
 			  c->name, (long long)ctx.run_id, (unsigned long long)ctx.facts,
-			  (unsigned long long)ctx.pages, elapsed_since(&t0));
+			  (unsigned long long)ctx.duplicates, (unsigned long long)ctx.pages, elapsed_since(&t0));
 		return 0;
 	}
 	if (ctx.error[0] == '\0')

@@ -9,9 +9,13 @@
 #include "collector.h"
 
 extern const struct collector_ops collector_self;
+extern const struct collector_ops collector_http_json;
+extern const struct collector_ops collector_aws_ssm_patch;
 
 static const struct collector_ops *const collectors[] = {
 	&collector_self,
+	&collector_http_json,
+	&collector_aws_ssm_patch,
 	NULL,
 };
 

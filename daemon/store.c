@@ -65,6 +65,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"UPDATE evidence SET blob_sha256 = sha256, payload = NULL WHERE kind = 'raw.page';"
 	"CREATE INDEX evidence_blob ON evidence(blob_sha256) WHERE blob_sha256 IS NOT NULL;"
 	"CREATE INDEX evidence_page ON evidence(page_id) WHERE page_id IS NOT NULL;",
+
+	/* 3: incremental collection: a run may leave a cursor (e.g. the newest
+	 * event time) for the next run, and event facts carry a de-duplication
+	 * key.  The unique index leads with the event time, so that inserts of
+	 * time-ordered events stay cheap. */
+	"ALTER TABLE runs ADD COLUMN cursor TEXT;"
+	"ALTER TABLE evidence ADD COLUMN dedup_key TEXT;"
+	"CREATE UNIQUE INDEX evidence_dedup ON evidence(source, observed_at, dedup_key)"
+	"  WHERE dedup_key IS NOT NULL;",
 };
 
 enum stmt_id {
@@ -73,6 +82,7 @@ enum stmt_id {
 	ST_PAGE_INSERT,
 	ST_FACT_INSERT,
 	ST_RUN_COMMIT,
+	ST_LAST_CURSOR,
 	ST_RUN_ABORT,
 	ST_DELETE_BLOBS,
 	ST_DELETE_EVIDENCE,
@@ -84,11 +94,14 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_BLOB_INSERT] = "INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?, ?, ?)",
 	[ST_PAGE_INSERT] = "INSERT INTO evidence(run_id, source, kind, collected_at, observed_at, sha256,"
 			   " blob_sha256, url, http_status) VALUES (?, ?, 'raw.page', ?, ?, ?, ?, ?, ?)",
-	[ST_FACT_INSERT] = "INSERT INTO evidence(run_id, source, kind, collected_at, observed_at, payload, sha256,"
-			   " page_id, ext_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[ST_RUN_COMMIT] = "UPDATE runs SET outcome = 'success', finished_at = ?1,"
+	/* OR IGNORE: the only constraint that can fail is evidence_dedup. */
+	[ST_FACT_INSERT] = "INSERT OR IGNORE INTO evidence(run_id, source, kind, collected_at, observed_at, payload,"
+			   " sha256, page_id, ext_id, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_RUN_COMMIT] = "UPDATE runs SET outcome = 'success', finished_at = ?1, cursor = ?3,"
 			  " items = (SELECT count(*) FROM evidence WHERE run_id = ?2 AND kind != 'raw.page')"
 			  " WHERE id = ?2 AND outcome = 'running'",
+	[ST_LAST_CURSOR] = "SELECT cursor FROM runs WHERE source = ? AND outcome = 'success' AND cursor IS NOT NULL"
+			   " ORDER BY id DESC LIMIT 1",
 	[ST_RUN_ABORT] = "UPDATE runs SET outcome = ?, finished_at = ?, error = ?, items = 0"
 			 " WHERE id = ? AND outcome = 'running'",
 	/* Blobs only this run references. */
@@ -445,7 +458,7 @@ fail:
 }
 
 int store_add_fact(struct store *st, int64_t run_id, const char *source, const char *kind, time_t collected,
-		   time_t observed, const char *ext_id, const char *json, size_t len, int64_t page_id,
+		   time_t observed, const char *ext_id, int dedup, const char *json, size_t len, int64_t page_id,
 		   int64_t *id)
 {
 	char hash[UTIL_SHA256_HEX_LEN + 1];
@@ -472,17 +485,43 @@ int store_add_fact(struct store *st, int64_t run_id, const char *source, const c
 		sqlite3_bind_text(s, 9, ext_id, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 9);
+	if (dedup && ext_id != NULL)
+		sqlite3_bind_text(s, 10, ext_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 10);
 	r = step_done(s);
 	if (r < 0) {
 		tx_rollback(st);
 		return r;
 	}
+	if (sqlite3_changes(st->db) == 0)
+		return 1; /* already stored: a duplicate */
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
 
-int store_run_commit(struct store *st, int64_t run_id, time_t finished)
+int store_last_cursor(struct store *st, const char *source, char **cursor)
+{
+	*cursor = NULL;
+	sqlite3_stmt *s = st->stmt[ST_LAST_CURSOR];
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	int r = 0;
+	if (rc == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(s, 0);
+		*cursor = c ? strdup(c) : NULL;
+		if (c && *cursor == NULL)
+			r = -ENOMEM;
+	} else if (rc != SQLITE_DONE) {
+		r = sql_err(rc);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+int store_run_commit(struct store *st, int64_t run_id, time_t finished, const char *cursor)
 {
 	int r = store_run_flush(st);
 	if (r < 0)
@@ -495,6 +534,10 @@ int store_run_commit(struct store *st, int64_t run_id, time_t finished)
 		sqlite3_stmt *s = st->stmt[ST_RUN_COMMIT];
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)finished);
 		sqlite3_bind_int64(s, 2, run_id);
+		if (cursor != NULL)
+			sqlite3_bind_text(s, 3, cursor, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 3);
 		r = step_done(s);
 		if (r == 0 && sqlite3_changes(st->db) != 1)
 			r = -ESTALE; /* the run was not running any more */

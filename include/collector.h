@@ -58,7 +58,9 @@ struct collect_ctx {
 	struct store *store;
 	int64_t run_id;
 	uint64_t facts;
+	uint64_t duplicates;
 	uint64_t pages;
+	char *cursor; /* set by collect_cursor_set(), committed with the run */
 	char error[512];
 };
 
@@ -85,7 +87,7 @@ void collector_free(struct collector *c);
 struct collector_result {
 	int64_t run_id;
 	const char *outcome; /* "success", "failed" or "interrupted" (static) */
-	uint64_t facts, pages;
+	uint64_t facts, duplicates, pages;
 	char error[512];
 };
 
@@ -108,6 +110,19 @@ int collect_page(struct collect_ctx *ctx, const char *url, long http_status, con
  * (compact, sorted keys); the reference is not stolen. */
 int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
 		 int64_t page_id);
+
+/* As collect_fact(), for events that may be collected twice (an
+ * incremental run that overlaps the previous one): a fact with the same
+ * observed time and ext_id already stored is skipped.  Returns 1 when it was
+ * new, 0 when it was a duplicate, -1 on error (after collect_fail()). */
+int collect_event(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
+		  int64_t page_id);
+
+/* The cursor the last successful run of this source left, or NULL
+ * (the caller frees it). */
+char *collect_cursor_get(struct collect_ctx *ctx);
+/* Leaves a cursor for the next run; it is stored only if this run commits. */
+int collect_cursor_set(struct collect_ctx *ctx, const char *cursor);
 
 /* Ends a page: staged rows are written out (call between pages). */
 int collect_flush(struct collect_ctx *ctx);

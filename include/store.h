@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 #define STORE_READONLY 0x1u   /* open an existing store read-only */
 #define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
@@ -75,17 +75,23 @@ int store_add_page(struct store *st, int64_t run_id, const char *source, time_t 
 
 /* Stages a normalized fact of kind (e.g. "patch.host").  json is the fact's
  * canonical JSON text; page_id links it to its raw page (0 for none);
- * ext_id is the vendor's id of the item, or NULL. */
+ * ext_id is the vendor's id of the item, or NULL.  With dedup, a fact of
+ * the same source, observed time and ext_id that is already stored (or
+ * staged by this run) is not stored again: the call returns 1.  Returns 0
+ * when stored, or a negative error. */
 int store_add_fact(struct store *st, int64_t run_id, const char *source, const char *kind, time_t collected,
-		   time_t observed, const char *ext_id, const char *json, size_t len, int64_t page_id,
+		   time_t observed, const char *ext_id, int dedup, const char *json, size_t len, int64_t page_id,
 		   int64_t *id);
+
+/* The cursor the source's last successful run left (NULL when none). */
+int store_last_cursor(struct store *st, const char *source, char **cursor);
 
 /* Ends the current staging transaction (call after each page). */
 int store_run_flush(struct store *st);
 
 /* Makes the run and its evidence visible, in one transaction with
- * synchronous=FULL. */
-int store_run_commit(struct store *st, int64_t run_id, time_t finished);
+ * synchronous=FULL, and records cursor (may be NULL) for the next run. */
+int store_run_commit(struct store *st, int64_t run_id, time_t finished, const char *cursor);
 
 /* Deletes the run's staged evidence and records outcome ("failed" or
  * "interrupted") with the error text, in one transaction. */

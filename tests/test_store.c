@@ -143,6 +143,88 @@ static void test_migrate_from_previous(void)
 	free(path);
 }
 
+/* A store at schema 2 (the previous one) with data migrates to 3. */
+static void test_migrate_from_v2(void)
+{
+	char *path = fresh_path();
+	struct store *st = NULL;
+	char err[512];
+	CU_ASSERT_EQUAL_FATAL(store_open(path, STORE_NO_MIGRATE, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_migrate(st, 2, err, sizeof(err)), 0);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "INSERT INTO runs(id, source, type, started_at, finished_at, outcome, items)"
+				     " VALUES (7, 'ct', 'aws-cloudtrail', 1700000000, 1700000009, 'success', 1)"),
+			-1);
+	CU_ASSERT_EQUAL(scalar(path, "INSERT INTO evidence(run_id, source, kind, collected_at, observed_at, payload,"
+				     " sha256, ext_id) VALUES (7, 'ct', 'audit.event', 1700000000, 1699999000, '{}',"
+				     " 'e3b0', 'evt-1')"),
+			-1);
+	st = open_rw(path);
+	CU_ASSERT_EQUAL(store_schema_version(st), 3);
+	char *cur = (char *)"unset";
+	CU_ASSERT_EQUAL(store_last_cursor(st, "ct", &cur), 0);
+	CU_ASSERT_PTR_NULL(cur);
+	json_t *item = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_get_evidence(st, 1, &item), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(item, "ext_id")), "evt-1");
+	json_decref(item);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence WHERE dedup_key IS NULL"), 1);
+	free(path);
+}
+
+/* Incremental runs: a fact already stored is skipped; the cursor of the
+ * last successful run is handed to the next one; a failed run leaves none. */
+static void test_dedup_and_cursor(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	int64_t run = 0;
+	CU_ASSERT_EQUAL(store_run_begin(st, "ct", "aws-cloudtrail", 1700000000, &run), 0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000000, 1699990001, "e1", 1, "{\"n\":1}", 7, 0,
+				       NULL),
+			0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000000, 1699990002, "e2", 1, "{\"n\":2}", 7, 0,
+				       NULL),
+			0);
+	/* the same event twice in one run */
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000000, 1699990002, "e2", 1, "{\"n\":2}", 7, 0,
+				       NULL),
+			1);
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 1700000001, "1699990002"), 0);
+
+	char *cur = NULL;
+	CU_ASSERT_EQUAL(store_last_cursor(st, "ct", &cur), 0);
+	CU_ASSERT_STRING_EQUAL(cur, "1699990002");
+	free(cur);
+
+	/* a failing run with a new event and a cursor: neither stays */
+	CU_ASSERT_EQUAL(store_run_begin(st, "ct", "aws-cloudtrail", 1700000100, &run), 0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000100, 1699990003, "e3", 1, "{}", 2, 0, NULL),
+			0);
+	CU_ASSERT_EQUAL(store_run_abort(st, run, 1700000101, "failed", "boom"), 0);
+	CU_ASSERT_EQUAL(store_last_cursor(st, "ct", &cur), 0);
+	CU_ASSERT_STRING_EQUAL(cur, "1699990002");
+	free(cur);
+
+	/* the next run overlaps: e2 again (skipped), e3 new */
+	CU_ASSERT_EQUAL(store_run_begin(st, "ct", "aws-cloudtrail", 1700000200, &run), 0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000200, 1699990002, "e2", 1, "{\"n\":2}", 7, 0,
+				       NULL),
+			1);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000200, 1699990003, "e3", 1, "{}", 2, 0, NULL),
+			0);
+	/* non-dedup facts with the same ext_id are stored every run */
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "patch.host", 1700000200, 1699990002, "e2", 0, "{}", 2, 0, NULL),
+			0);
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 1700000201, "1699990003"), 0);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence WHERE kind = 'audit.event'"), 3);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(DISTINCT ext_id) FROM evidence WHERE kind = 'audit.event'"), 3);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT items FROM runs ORDER BY id DESC LIMIT 1"), 2);
+	free(path);
+}
+
 static void test_newer_schema_refused(void)
 {
 	char *path = fresh_path();
@@ -167,7 +249,7 @@ static void test_run_commit(void)
 	CU_ASSERT_EQUAL(store_add_page(st, run, "fleet", 1700000001, "https://fleet.example/api/v1/fleet/hosts?page=0",
 				       200, body, strlen(body), &page),
 			0);
-	CU_ASSERT_EQUAL(store_add_fact(st, run, "fleet", "patch.host", 1700000000, 1699990000, "1", "{\"id\":1}", 8,
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "fleet", "patch.host", 1700000000, 1699990000, "1", 0, "{\"id\":1}", 8,
 				       page, &fact),
 			0);
 	CU_ASSERT_EQUAL(store_run_flush(st), 0);
@@ -179,7 +261,7 @@ static void test_run_commit(void)
 	CU_ASSERT_EQUAL(json_array_size(items), 0);
 	json_decref(items);
 
-	CU_ASSERT_EQUAL(store_run_commit(st, run, 1700000002), 0);
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 1700000002, NULL), 0);
 	CU_ASSERT_EQUAL(store_list_evidence(st, &f, &items), 0);
 	CU_ASSERT_EQUAL_FATAL(json_array_size(items), 2);
 	json_t *first = json_array_get(items, 0); /* newest first: the fact */
@@ -303,7 +385,7 @@ static void test_recover_interrupted(void)
 	int64_t run = 0;
 	CU_ASSERT_EQUAL(store_run_begin(st, "ct", "aws-cloudtrail", 1700000000, &run), 0);
 	CU_ASSERT_EQUAL(store_add_page(st, run, "ct", 1700000001, "https://ct.example/", 200, "{}", 2, NULL), 0);
-	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000000, 0, "e1", "{}", 2, 0, NULL), 0);
+	CU_ASSERT_EQUAL(store_add_fact(st, run, "ct", "audit.event", 1700000000, 0, "e1", 0, "{}", 2, 0, NULL), 0);
 	CU_ASSERT_EQUAL(store_run_flush(st), 0);
 	store_close(st); /* as if killed: never committed nor aborted */
 	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 2);
@@ -328,7 +410,7 @@ static void test_reader_while_writing(void)
 	struct store *w = open_rw(path);
 	int64_t run = 0;
 	CU_ASSERT_EQUAL(store_run_begin(w, "s", "self", 1700000000, &run), 0);
-	CU_ASSERT_EQUAL(store_add_fact(w, run, "s", "ismsd.self", 1700000000, 0, NULL, "{}", 2, 0, NULL), 0);
+	CU_ASSERT_EQUAL(store_add_fact(w, run, "s", "ismsd.self", 1700000000, 0, NULL, 0, "{}", 2, 0, NULL), 0);
 	/* w now holds an open write transaction */
 	struct store *r = NULL;
 	char err[512];
@@ -337,7 +419,7 @@ static void test_reader_while_writing(void)
 	CU_ASSERT_EQUAL(store_list_runs(r, NULL, 0, &runs), 0);
 	CU_ASSERT_EQUAL(json_array_size(runs), 1);
 	json_decref(runs);
-	CU_ASSERT_EQUAL(store_run_commit(w, run, 1700000001), 0);
+	CU_ASSERT_EQUAL(store_run_commit(w, run, 1700000001, NULL), 0);
 	json_t *items = NULL;
 	struct store_evidence_filter f = { 0 };
 	CU_ASSERT_EQUAL(store_list_evidence(r, &f, &items), 0);
@@ -378,6 +460,8 @@ int main(void)
 	CU_TestInfo tests[] = {
 		{ "migrations from an empty file", test_migrate_from_empty },
 		{ "migrations from the previous schema", test_migrate_from_previous },
+		{ "migrations from schema 2", test_migrate_from_v2 },
+		{ "incremental runs: duplicates skipped, cursor handed on", test_dedup_and_cursor },
 		{ "a newer schema is refused", test_newer_schema_refused },
 		{ "a run commits atomically", test_run_commit },
 		{ "a failed run is rolled back and recorded", test_failed_run_rolled_back },

@@ -1,0 +1,203 @@
+/*
+ * collector_http.c: the shared part of HTTPS collectors: configuration,
+ * clients, pages stored raw before they are parsed, and JSON helpers for
+ * the normalizers.
+ */
+#include "autoconfig.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector_http.h"
+#include "util.h"
+
+int collector_http_configure(struct collector_http *h, const struct config_section *s, const char *auth_kind,
+			     const char *const *auth_defaults, struct config_errors *errs)
+{
+	memset(h, 0, sizeof(*h));
+	const char *ep = config_get(s, "endpoint");
+	if (ep == NULL) {
+		config_errors_add(errs, s->file, s->line, "[source %s] key 'endpoint': missing required key", s->name);
+		return -1;
+	}
+	size_t l = strlen(ep);
+	while (l > 0 && ep[l - 1] == '/')
+		l--;
+	h->endpoint = strndup(ep, l);
+	if (h->endpoint == NULL || http_options_from_config(s, &h->opt, errs) < 0) {
+		free(h->endpoint);
+		h->endpoint = NULL;
+		return -1;
+	}
+	if (auth_from_config(auth_kind, s, auth_defaults, &h->auth, errs) < 0) {
+		collector_http_free(h);
+		return -1;
+	}
+	return 0;
+}
+
+void collector_http_free(struct collector_http *h)
+{
+	free(h->endpoint);
+	http_options_free(&h->opt);
+	auth_free(h->auth);
+	memset(h, 0, sizeof(*h));
+}
+
+struct http_client *collector_http_client(struct collector_http *h, struct collect_ctx *ctx)
+{
+	char err[256];
+	struct http_client *c = http_client_new(&h->opt, ctx->source, ctx->cancel, err, sizeof(err));
+	if (c == NULL)
+		collect_fail(ctx, "%s", err);
+	return c;
+}
+
+char *collector_http_url(const struct collector_http *h, const char *path)
+{
+	char *u = NULL;
+	if (asprintf(&u, "%s%s", h->endpoint, path) < 0)
+		return NULL;
+	return u;
+}
+
+int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
+			struct collector_page *page)
+{
+	char err[1024];
+	memset(page, 0, sizeof(*page));
+	if (http_fetch(c, req, &page->resp, err, sizeof(err)) < 0)
+		return collect_fail(ctx, "%s", err);
+	if (collect_page(ctx, page->resp.url, page->resp.status, page->resp.body, page->resp.len, &page->page_id) < 0)
+		return -1;
+	json_error_t jerr;
+	page->json = json_loadb(page->resp.body, page->resp.len, 0, &jerr);
+	if (page->json == NULL)
+		return collect_fail(ctx, "%s %s: the response is not valid JSON (%s at byte %d)", req->method,
+				    page->resp.url, jerr.text, jerr.position);
+	return 0;
+}
+
+int collector_http_aws_json(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,
+			    const char *target, const json_t *body, struct collector_page *page)
+{
+	memset(page, 0, sizeof(*page));
+	char *url = collector_http_url(h, "/");
+	char *text = json_dumps(body, JSON_COMPACT);
+	if (url == NULL || text == NULL) {
+		free(url);
+		free(text);
+		return collect_fail(ctx, "out of memory");
+	}
+	struct http_header hdrs[] = {
+		{ "Content-Type", "application/x-amz-json-1.1" },
+		{ "X-Amz-Target", (char *)target },
+	};
+	struct http_request req = { "POST", url, hdrs, 2, text, strlen(text), h->auth };
+	int r = collector_http_page(ctx, c, &req, page);
+	free(url);
+	free(text);
+	return r;
+}
+
+void collector_page_free(struct collector_page *p)
+{
+	json_decref(p->json);
+	http_response_free(&p->resp);
+	memset(p, 0, sizeof(*p));
+}
+
+json_t *collector_json_pointer(json_t *root, const char *ptr)
+{
+	if (ptr == NULL || *ptr == '\0')
+		return root;
+	if (*ptr != '/')
+		return NULL;
+	json_t *cur = root;
+	char tok[512];
+	const char *p = ptr;
+	while (cur != NULL && *p == '/') {
+		p++;
+		size_t n = 0;
+		while (*p && *p != '/' && n + 1 < sizeof(tok)) {
+			if (p[0] == '~' && p[1] == '1') {
+				tok[n++] = '/';
+				p += 2;
+			} else if (p[0] == '~' && p[1] == '0') {
+				tok[n++] = '~';
+				p += 2;
+			} else {
+				tok[n++] = *p++;
+			}
+		}
+		if (*p && *p != '/')
+			return NULL; /* token too long */
+		tok[n] = '\0';
+		if (json_is_object(cur)) {
+			cur = json_object_get(cur, tok);
+		} else if (json_is_array(cur)) {
+			char *end = NULL;
+			unsigned long i = strtoul(tok, &end, 10);
+			if (n == 0 || *end != '\0' || (n > 1 && tok[0] == '0'))
+				return NULL;
+			cur = json_array_get(cur, i);
+		} else {
+			return NULL;
+		}
+	}
+	return cur;
+}
+
+const char *collector_json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+json_int_t collector_json_int(const json_t *o, const char *key, json_int_t def)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		if (d == floor(d) && d >= -9.0e15 && d <= 9.0e15)
+			return (json_int_t)d;
+	}
+	return def;
+}
+
+time_t collector_json_epoch(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	double d = json_is_number(v) ? json_number_value(v) : 0;
+	if (!(d > 0) || d > 32503680000.0) /* before 1970 or after 3000: not a time */
+		return 0;
+	return (time_t)d;
+}
+
+time_t collector_json_time(const json_t *o, const char *key)
+{
+	const char *s = collector_json_str(o, key);
+	time_t t = 0;
+	if (s == NULL || util_time_parse(s, &t) < 0)
+		return 0;
+	return t;
+}
+
+void collector_json_set_time(json_t *o, const char *key, time_t t)
+{
+	if (t <= 0) {
+		json_object_set_new(o, key, json_null());
+		return;
+	}
+	char buf[UTIL_ISO_TIME_LEN];
+	util_time_iso(t, buf);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+void collector_json_set_str(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
