@@ -40,7 +40,7 @@ static int ssm_configure(struct collector *c, const struct config_section *s, st
 	if (m == NULL)
 		return -1;
 	c->priv = m;
-	return collector_http_configure(&m->http, s, "aws-sigv4", sigv4_defaults, errs);
+	return collector_http_configure(&m->http, s, NULL, "aws-sigv4", sigv4_defaults, errs);
 }
 
 static void ssm_free(struct collector *c)

@@ -154,7 +154,7 @@ static int hj_configure(struct collector *c, const struct config_section *s, str
 		return -1;
 	c->priv = h;
 	size_t before = errs->n;
-	collector_http_configure(&h->http, s, config_get_default(s, "auth", "none"), NULL, errs);
+	collector_http_configure(&h->http, s, NULL, config_get_default(s, "auth", "none"), NULL, errs);
 	h->path = dup_or(config_get(s, "path"), "");
 	h->post = strcmp(config_get_default(s, "method", "GET"), "POST") == 0;
 	h->body = dup_or(config_get(s, "body"), h->post ? "{}" : NULL);

@@ -13,11 +13,13 @@
 #include "collector_http.h"
 #include "util.h"
 
-int collector_http_configure(struct collector_http *h, const struct config_section *s, const char *auth_kind,
-			     const char *const *auth_defaults, struct config_errors *errs)
+int collector_http_configure(struct collector_http *h, const struct config_section *s, const char *default_endpoint,
+			     const char *auth_kind, const char *const *auth_defaults, struct config_errors *errs)
 {
 	memset(h, 0, sizeof(*h));
 	const char *ep = config_get(s, "endpoint");
+	if (ep == NULL)
+		ep = default_endpoint;
 	if (ep == NULL) {
 		config_errors_add(errs, s->file, s->line, "[source %s] key 'endpoint': missing required key", s->name);
 		return -1;

@@ -20,12 +20,13 @@ struct collector_http {
 };
 
 /*
- * Reads endpoint, the HTTP options and the auth provider auth_kind (with
- * per-collector defaults, see auth_from_config()).  Returns 0, or -1 after
- * adding messages to errs.
+ * Reads endpoint (default_endpoint when the section has none; when that is
+ * NULL too, endpoint is a missing required key), the HTTP options and the
+ * auth provider auth_kind (with per-collector defaults, see
+ * auth_from_config()).  Returns 0, or -1 after adding messages to errs.
  */
-int collector_http_configure(struct collector_http *h, const struct config_section *s, const char *auth_kind,
-			     const char *const *auth_defaults, struct config_errors *errs);
+int collector_http_configure(struct collector_http *h, const struct config_section *s, const char *default_endpoint,
+			     const char *auth_kind, const char *const *auth_defaults, struct config_errors *errs);
 void collector_http_free(struct collector_http *h);
 
 /* A client for one run.  Returns NULL after collect_fail(). */

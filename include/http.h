@@ -44,9 +44,11 @@ struct http_options {
 	double rate_limit;	/* rate_limit: requests per second, 0 = none */
 };
 
-/* The keys every HTTP-based source takes; put inside a collector's key table. */
+/* The keys every HTTP-based source takes; put inside a collector's key table.
+ * endpoint is required unless the collector has a default (see
+ * collector_http_configure()). */
 #define HTTP_CONFIG_KEYS                                                            \
-	{ "endpoint", CONFIG_T_URL, CONFIG_REQUIRED, NULL, 0, 0 },                  \
+	{ "endpoint", CONFIG_T_URL, 0, NULL, 0, 0 },                                \
 	{ "ca_file", CONFIG_T_PATH, 0, NULL, 0, 0 },                                \
 	{ "pinned_pubkey", CONFIG_T_STRING, 0, NULL, 0, 0 },                        \
 	{ "connect_timeout", CONFIG_T_DURATION, 0, NULL, 1, 600 },                  \
