@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <math.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +65,8 @@ static const struct config_key webhook_keys[] = {
 };
 
 static const struct config_key kpi_keys[] = {
-	{ "threshold", CONFIG_T_STRING, 0, NULL, 0, 0 },
+	{ "threshold", CONFIG_T_NUMBER, 0, NULL, 0, 0 },
+	{ "window", CONFIG_T_DURATION, 0, NULL, 3600, 400 * 86400 },
 	{ "scope", CONFIG_T_STRING, 0, NULL, 0, 0 },
 	{ "severity", CONFIG_T_ENUM, 0, "minor|major", 0, 0 },
 	{ "owner", CONFIG_T_STRING, 0, NULL, 0, 0 },
@@ -605,6 +607,16 @@ int config_check_value(const struct config_key *k, const char *v, char *err, siz
 	}
 	case CONFIG_T_TIMEZONE:
 		return check_timezone(v, err, errlen);
+	case CONFIG_T_NUMBER: {
+		char *end = NULL;
+		errno = 0;
+		double d = strtod(v, &end);
+		if (errno || end == v || *end != '\0' || !isfinite(d)) {
+			snprintf(err, errlen, "'%s' is not a number", v);
+			return -1;
+		}
+		return 0;
+	}
 	case CONFIG_T_LOGLEVEL:
 		if (log_level_from_name(v) < 0) {
 			snprintf(err, errlen, "'%s' is not one of debug|info|notice|warning|err", v);
@@ -678,6 +690,9 @@ static void check_all(struct config *cfg, const struct config_hooks *hooks, stru
 	for (size_t i = 0; i < cfg->n_sections; i++) {
 		const struct config_section *s = &cfg->sections[i];
 		const struct section_kind *k = find_kind(s->kind);
+		if (strcmp(s->kind, "kpi") == 0 && hooks != NULL && hooks->kpi_known != NULL && !hooks->kpi_known(s->name))
+			config_errors_add(errs, s->file, s->line, "[kpi %s]: unknown KPI '%s' (ismsctl kpi list shows them)",
+					  s->name, s->name);
 		if (strcmp(s->kind, "source") != 0) {
 			const struct config_key *tables[] = { k->keys };
 			check_section(s, tables, 1, hooks, errs);

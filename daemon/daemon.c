@@ -8,6 +8,7 @@
 
 #include "collector.h"
 #include "daemon.h"
+#include "kpi.h"
 #include "secret.h"
 
 struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs)
@@ -15,6 +16,7 @@ struct config *daemon_config_load(const char *path, int check_secrets, struct co
 	struct config_hooks hooks = {
 		.source_keys = collector_type_keys,
 		.check_secret = check_secrets ? secret_check : NULL,
+		.kpi_known = kpi_known,
 	};
 	struct config *cfg = config_load(path, NULL, &hooks, errs);
 	if (cfg == NULL)

@@ -17,7 +17,9 @@
 
 #include "collector.h"
 #include "daemon.h"
+#include "kpi.h"
 #include "log.h"
+#include "nc.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
@@ -30,6 +32,13 @@ struct ctl {
 	int raw;
 	const char *source;
 	const char *kind;
+	const char *state;
+	const char *by;
+	const char *note;
+	const char *root_cause;
+	const char *action;
+	const char *owner;
+	const char *due;
 	int64_t run_id;
 	unsigned limit;
 	struct config *cfg;
@@ -45,6 +54,15 @@ static int usage(FILE *f)
 		   "  runs list [--source S] [--limit N]\n"
 		   "  evidence list [--source S] [--kind K] [--run ID] [--limit N]\n"
 		   "  evidence show ID [--raw]        one item with its facts (--raw: the page bytes)\n"
+		   "  kpi list                        the latest value and verdict of every KPI\n"
+		   "  nc list [--state S]             nonconformities (S: open = not closed, or a state)\n"
+		   "  nc show ID                      one nonconformity with its history\n"
+		   "  nc ack ID [--note TEXT]\n"
+		   "  nc plan ID --root-cause TEXT --action TEXT --owner NAME --due YYYY-MM-DD [--note TEXT]\n"
+		   "  nc resolve ID --note TEXT       the corrective action is done\n"
+		   "  nc close ID --note TEXT         its effectiveness is verified\n"
+		   "  nc reopen ID --note TEXT\n"
+		   "  (changes take --by NAME; the default is $SUDO_USER or $USER)\n"
 		   "  version\n");
 	return f == stderr ? EXIT_USAGE : 0;
 }
@@ -83,14 +101,22 @@ static int load_config(struct ctl *c)
 	return 0;
 }
 
-static int open_store(struct ctl *c, int must_exist)
+static int open_store_flags(struct ctl *c, int must_exist, unsigned flags)
 {
 	if (!must_exist && access(c->store_path, F_OK) != 0)
 		return 0;
+	if (access(c->store_path, F_OK) != 0)
+		return fail("no evidence store at %s yet (has ismsd run?)", c->store_path);
 	char err[512];
-	if (store_open(c->store_path, STORE_READONLY, &c->store, err, sizeof(err)) < 0)
+	if (store_open(c->store_path, flags, &c->store, err, sizeof(err)) < 0)
 		return fail("%s", err);
 	return 0;
+}
+
+/* Read-only unless a command changes state. */
+static int open_store(struct ctl *c, int must_exist)
+{
+	return open_store_flags(c, must_exist, STORE_READONLY);
 }
 
 static const char *str_or(json_t *o, const char *key, const char *def)
@@ -288,6 +314,147 @@ static int cmd_evidence_show(struct ctl *c, const char *arg)
 	return r;
 }
 
+/* ---- KPIs and nonconformities --------------------------------------------------- */
+
+static int cmd_kpi_list(struct ctl *c)
+{
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *list = NULL;
+	if (kpi_latest(c->store, c->cfg, &list) < 0)
+		return fail("cannot read KPIs: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(list);
+	} else {
+		printf("%-30s %-10s %-9s %12s %12s %-6s\n", "KPI", "SCOPE", "VERDICT", "VALUE", "THRESHOLD", "UNIT");
+		size_t i;
+		json_t *e;
+		json_array_foreach(list, i, e)
+		{
+			json_t *v = json_object_get(e, "value");
+			char vb[32] = "-";
+			if (json_is_number(v))
+				snprintf(vb, sizeof(vb), "%.2f", json_number_value(v));
+			char tb[40];
+			snprintf(tb, sizeof(tb), "%s %.2f", str_or(e, "op", ""),
+				 json_number_value(json_object_get(e, "threshold")));
+			printf("%-30s %-10s %-9s %12s %12s %-6s\n", str_or(e, "kpi", ""), str_or(e, "scope", ""),
+			       str_or(e, "verdict", ""), vb, tb, str_or(e, "unit", ""));
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+static int cmd_nc_list(struct ctl *c)
+{
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *list = NULL;
+	if (nc_list(c->store, c->state, &list) < 0)
+		return fail("cannot read nonconformities: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(list);
+	} else {
+		printf("%-5s %-15s %-10s %-8s %-21s %s\n", "ID", "STATE", "CONDITION", "SEVERITY", "DETECTED", "TITLE");
+		size_t i;
+		json_t *e;
+		json_array_foreach(list, i, e)
+		printf("%-5" JSON_INTEGER_FORMAT " %-15s %-10s %-8s %-21s %s\n", json_integer_value(json_object_get(e, "id")),
+		       str_or(e, "state", ""), str_or(e, "condition", ""), str_or(e, "severity", ""),
+		       str_or(e, "detected_at", ""), str_or(e, "title", ""));
+	}
+	json_decref(list);
+	return r;
+}
+
+static int cmd_nc_show(struct ctl *c, const char *arg)
+{
+	int64_t id;
+	if (parse_id(arg, &id) < 0)
+		return fail("'%s' is not a nonconformity id", arg);
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *nc = NULL;
+	int rr = nc_get(c->store, id, &nc);
+	if (rr == -ENOENT)
+		return fail("no nonconformity %s", arg);
+	if (rr < 0)
+		return fail("cannot read nonconformity %s: %s", arg, store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(nc);
+	} else {
+		printf("nonconformity %s: %s\n", arg, str_or(nc, "title", ""));
+		printf("state: %s (condition %s), severity %s, owner %s\n", str_or(nc, "state", ""),
+		       str_or(nc, "condition", ""), str_or(nc, "severity", ""), str_or(nc, "owner", "-"));
+		char *controls = json_dumps(json_object_get(nc, "controls"), JSON_COMPACT);
+		printf("controls: %s\ndetected: %s\n", controls ? controls : "", str_or(nc, "detected_at", ""));
+		free(controls);
+		json_t *ca = json_object_get(nc, "corrective_action");
+		if (str_or(ca, "action", NULL))
+			printf("corrective action: %s (root cause: %s; owner %s; due %s)\n", str_or(ca, "action", ""),
+			       str_or(ca, "root_cause", ""), str_or(ca, "owner", ""), str_or(ca, "due_at", ""));
+		printf("history:\n");
+		size_t i;
+		json_t *h;
+		json_array_foreach(json_object_get(nc, "history"), i, h)
+		printf("  %s %-12s %-15s -> %-15s %s: %s\n", str_or(h, "at", ""), str_or(h, "event", ""),
+		       str_or(h, "from", "-"), str_or(h, "to", ""), str_or(h, "actor", ""), str_or(h, "note", ""));
+	}
+	json_decref(nc);
+	return r;
+}
+
+static const char *actor_name(const struct ctl *c)
+{
+	if (c->by)
+		return c->by;
+	const char *u = getenv("SUDO_USER");
+	if (u == NULL || *u == '\0')
+		u = getenv("USER");
+	return u && *u ? u : "operator";
+}
+
+static int cmd_nc_change(struct ctl *c, const char *verb, const char *arg)
+{
+	int64_t id;
+	if (parse_id(arg, &id) < 0)
+		return fail("'%s' is not a nonconformity id", arg);
+	enum nc_action a = strcmp(verb, "ack") == 0	  ? NC_ACK
+			   : strcmp(verb, "plan") == 0	  ? NC_PLAN
+			   : strcmp(verb, "resolve") == 0 ? NC_RESOLVE
+			   : strcmp(verb, "close") == 0	  ? NC_CLOSE
+							  : NC_REOPEN;
+	struct nc_plan plan = { c->root_cause, c->action, c->owner, 0 };
+	if (a == NC_PLAN) {
+		char buf[64];
+		if (c->due == NULL)
+			return fail("nc plan needs --due YYYY-MM-DD");
+		snprintf(buf, sizeof(buf), strlen(c->due) == 10 ? "%sT23:59:59Z" : "%s", c->due);
+		if (util_time_parse(buf, &plan.due) < 0)
+			return fail("--due '%s' is not a date (YYYY-MM-DD or an RFC 3339 time)", c->due);
+	}
+	if (open_store_flags(c, 1, 0) < 0)
+		return 1;
+	char err[512];
+	int r = nc_transition(c->store, id, a, actor_name(c), c->note, &plan, util_now(), err, sizeof(err));
+	if (r < 0)
+		return fail("%s", err);
+	json_t *nc = NULL;
+	if (nc_get(c->store, id, &nc) < 0)
+		return fail("cannot read nonconformity %s back", arg);
+	int rr = 0;
+	if (c->json)
+		rr = print_json(nc);
+	else
+		printf("nonconformity %s is now %s\n", arg, str_or(nc, "state", ""));
+	json_decref(nc);
+	return rr;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -295,6 +462,10 @@ int main(int argc, char **argv)
 		{ "source", required_argument, NULL, 's' }, { "kind", required_argument, NULL, 'k' },
 		{ "run", required_argument, NULL, 'r' },    { "limit", required_argument, NULL, 'l' },
 		{ "raw", no_argument, NULL, 'R' },	    { "help", no_argument, NULL, 'h' },
+		{ "state", required_argument, NULL, 'S' },  { "by", required_argument, NULL, 'B' },
+		{ "note", required_argument, NULL, 'N' },   { "root-cause", required_argument, NULL, 'C' },
+		{ "action", required_argument, NULL, 'A' }, { "owner", required_argument, NULL, 'O' },
+		{ "due", required_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
 	};
 	struct ctl c = { .config_path = DAEMON_DEFAULT_CONFIG };
@@ -331,6 +502,27 @@ int main(int argc, char **argv)
 		case 'R':
 			c.raw = 1;
 			break;
+		case 'S':
+			c.state = optarg;
+			break;
+		case 'B':
+			c.by = optarg;
+			break;
+		case 'N':
+			c.note = optarg;
+			break;
+		case 'C':
+			c.root_cause = optarg;
+			break;
+		case 'A':
+			c.action = optarg;
+			break;
+		case 'O':
+			c.owner = optarg;
+			break;
+		case 'D':
+			c.due = optarg;
+			break;
 		case 'V':
 			printf("ismsctl %s\n", PACKAGE_VERSION);
 			return 0;
@@ -353,7 +545,8 @@ int main(int argc, char **argv)
 
 	/* The command is known before the configuration is read, so that a
 	 * usage error is always exit 2. */
-	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW } cmd;
+	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW, CMD_KPI_LIST, CMD_NC_LIST,
+	       CMD_NC_SHOW, CMD_NC_CHANGE } cmd;
 	if (strcmp(args[0], "status") == 0 && nargs == 1)
 		cmd = CMD_STATUS;
 	else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
@@ -362,6 +555,16 @@ int main(int argc, char **argv)
 		cmd = CMD_EVIDENCE_LIST;
 	else if (strcmp(args[0], "evidence") == 0 && nargs == 3 && strcmp(args[1], "show") == 0)
 		cmd = CMD_EVIDENCE_SHOW;
+	else if (strcmp(args[0], "kpi") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
+		cmd = CMD_KPI_LIST;
+	else if (strcmp(args[0], "nc") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
+		cmd = CMD_NC_LIST;
+	else if (strcmp(args[0], "nc") == 0 && nargs == 3 && strcmp(args[1], "show") == 0)
+		cmd = CMD_NC_SHOW;
+	else if (strcmp(args[0], "nc") == 0 && nargs == 3 &&
+		 (strcmp(args[1], "ack") == 0 || strcmp(args[1], "plan") == 0 || strcmp(args[1], "resolve") == 0 ||
+		  strcmp(args[1], "close") == 0 || strcmp(args[1], "reopen") == 0))
+		cmd = CMD_NC_CHANGE;
 	else
 		return usage(stderr);
 	int r;
@@ -373,8 +576,16 @@ int main(int argc, char **argv)
 		r = cmd_runs_list(&c);
 	else if (cmd == CMD_EVIDENCE_LIST)
 		r = cmd_evidence_list(&c);
-	else
+	else if (cmd == CMD_EVIDENCE_SHOW)
 		r = cmd_evidence_show(&c, args[2]);
+	else if (cmd == CMD_KPI_LIST)
+		r = cmd_kpi_list(&c);
+	else if (cmd == CMD_NC_LIST)
+		r = cmd_nc_list(&c);
+	else if (cmd == CMD_NC_SHOW)
+		r = cmd_nc_show(&c, args[2]);
+	else
+		r = cmd_nc_change(&c, args[1], args[2]);
 	store_close(c.store);
 	config_free(c.cfg);
 	return r;

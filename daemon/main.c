@@ -30,6 +30,7 @@
 
 #include "collector.h"
 #include "daemon.h"
+#include "kpi.h"
 #include "log.h"
 #include "notify.h"
 #include "sched.h"
@@ -220,7 +221,13 @@ static void *job_main(void *arg)
 		log_event(LOG_EV_RUN_FAILED, LOG_ERR, j->gen->src[j->idx].col->name, "source %s: %s",
 			  j->gen->src[j->idx].col->name, err);
 	} else {
-		collector_run(j->gen->src[j->idx].col, st, j->gen->cfg, &j->d->cancel, &j->res);
+		int r = collector_run(j->gen->src[j->idx].col, st, j->gen->cfg, &j->d->cancel, &j->res);
+		/* New evidence: measure the KPIs and update nonconformities. */
+		int breached = 0;
+		if (r == 0 && !atomic_load(&j->d->cancel) && kpi_evaluate(st, j->gen->cfg, util_now(), &breached) < 0)
+			log_event(LOG_EV_STORE_ERROR, LOG_ERR, j->gen->src[j->idx].col->name,
+				  "KPI evaluation after source %s failed: %s", j->gen->src[j->idx].col->name,
+				  store_errmsg(st));
 		store_close(st);
 	}
 	ssize_t w;

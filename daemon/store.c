@@ -74,6 +74,76 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE evidence ADD COLUMN dedup_key TEXT;"
 	"CREATE UNIQUE INDEX evidence_dedup ON evidence(source, observed_at, dedup_key)"
 	"  WHERE dedup_key IS NOT NULL;",
+
+	/* 4: judgements.  run_kinds says which kinds of facts a committed run
+	 * holds (written with the commit), so that KPIs find the latest run of
+	 * each source cheaply.  KPI values form a time series; nonconformities
+	 * carry their ISO 27001 clause 10.2 state, and every transition is kept
+	 * in an append-only history. */
+	"CREATE TABLE run_kinds ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id),"
+	"  source TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  facts INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, source, run_id)"
+	") WITHOUT ROWID;"
+	"INSERT INTO run_kinds(run_id, source, kind, facts)"
+	"  SELECT e.run_id, e.source, e.kind, count(*) FROM evidence e JOIN runs r ON r.id = e.run_id"
+	"  WHERE r.outcome = 'success' AND e.kind != 'raw.page' GROUP BY e.run_id, e.source, e.kind;"
+	"CREATE INDEX evidence_kind_observed ON evidence(kind, observed_at);"
+	"CREATE TABLE kpi_values ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kpi TEXT NOT NULL,"
+	"  scope TEXT NOT NULL,"
+	"  evaluated_at INTEGER NOT NULL,"
+	"  value REAL,"
+	"  threshold REAL NOT NULL,"
+	"  op TEXT NOT NULL CHECK (op IN ('>=','<=')),"
+	"  verdict TEXT NOT NULL CHECK (verdict IN ('met','breached','no-data')),"
+	"  severity TEXT,"
+	"  evidence TEXT NOT NULL"
+	");"
+	"CREATE INDEX kpi_values_kpi ON kpi_values(kpi, scope, evaluated_at);"
+	"CREATE TABLE ncs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('kpi','evidence-gap','activity-overdue')),"
+	"  title TEXT NOT NULL,"
+	"  controls TEXT NOT NULL,"
+	"  kpi TEXT,"
+	"  scope TEXT,"
+	"  observed REAL,"
+	"  threshold REAL,"
+	"  severity TEXT NOT NULL CHECK (severity IN ('minor','major')),"
+	"  owner TEXT,"
+	"  state TEXT NOT NULL CHECK (state IN ('open','acknowledged','action-planned','resolved','closed')),"
+	"  condition TEXT NOT NULL CHECK (condition IN ('active','recovered')),"
+	"  detected_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  evidence TEXT NOT NULL,"
+	"  root_cause TEXT,"
+	"  action TEXT,"
+	"  action_owner TEXT,"
+	"  due_at INTEGER,"
+	"  escalated_at INTEGER"
+	");"
+	"CREATE UNIQUE INDEX ncs_open_key ON ncs(key) WHERE state != 'closed';"
+	"CREATE INDEX ncs_key ON ncs(key, id);"
+	"CREATE TABLE nc_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  nc_id INTEGER NOT NULL REFERENCES ncs(id),"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  from_state TEXT,"
+	"  to_state TEXT NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX nc_history_nc ON nc_history(nc_id, id);"
+	"CREATE TRIGGER nc_history_append_only_u BEFORE UPDATE ON nc_history"
+	"  BEGIN SELECT RAISE(ABORT, 'nc_history is append-only'); END;"
+	"CREATE TRIGGER nc_history_append_only_d BEFORE DELETE ON nc_history"
+	"  BEGIN SELECT RAISE(ABORT, 'nc_history is append-only'); END;",
 };
 
 enum stmt_id {
@@ -82,6 +152,7 @@ enum stmt_id {
 	ST_PAGE_INSERT,
 	ST_FACT_INSERT,
 	ST_RUN_COMMIT,
+	ST_RUN_KINDS,
 	ST_LAST_CURSOR,
 	ST_RUN_ABORT,
 	ST_DELETE_BLOBS,
@@ -100,6 +171,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_RUN_COMMIT] = "UPDATE runs SET outcome = 'success', finished_at = ?1, cursor = ?3,"
 			  " items = (SELECT count(*) FROM evidence WHERE run_id = ?2 AND kind != 'raw.page')"
 			  " WHERE id = ?2 AND outcome = 'running'",
+	[ST_RUN_KINDS] = "INSERT INTO run_kinds(run_id, source, kind, facts) SELECT run_id, source, kind, count(*)"
+			 " FROM evidence WHERE run_id = ? AND kind != 'raw.page' GROUP BY kind",
 	[ST_LAST_CURSOR] = "SELECT cursor FROM runs WHERE source = ? AND outcome = 'success' AND cursor IS NOT NULL"
 			   " ORDER BY id DESC LIMIT 1",
 	[ST_RUN_ABORT] = "UPDATE runs SET outcome = ?, finished_at = ?, error = ?, items = 0"
@@ -541,6 +614,11 @@ int store_run_commit(struct store *st, int64_t run_id, time_t finished, const ch
 		r = step_done(s);
 		if (r == 0 && sqlite3_changes(st->db) != 1)
 			r = -ESTALE; /* the run was not running any more */
+		if (r == 0) {
+			sqlite3_stmt *k = st->stmt[ST_RUN_KINDS];
+			sqlite3_bind_int64(k, 1, run_id);
+			r = step_done(k);
+		}
 	}
 	if (r == 0)
 		r = store_run_flush(st);
@@ -806,4 +884,97 @@ int store_source_summary(struct store *st, json_t **out)
 	}
 	*out = obj;
 	return 0;
+}
+
+/* ---- prepared queries ------------------------------------------------------------ */
+
+int store_query(struct store *st, const char *sql, const struct store_val *args, size_t n_args,
+		int (*row)(void *arg, const struct store_val *cols, size_t n_cols), void *arg, int *changes)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	for (size_t i = 0; i < n_args; i++) {
+		int k = (int)i + 1;
+		switch (args[i].type) {
+		case STORE_NULL:
+			sqlite3_bind_null(s, k);
+			break;
+		case STORE_INT:
+			sqlite3_bind_int64(s, k, args[i].i);
+			break;
+		case STORE_REAL:
+			sqlite3_bind_double(s, k, args[i].d);
+			break;
+		case STORE_TEXT:
+			sqlite3_bind_text(s, k, args[i].s, -1, SQLITE_TRANSIENT);
+			break;
+		}
+	}
+	int r = 0;
+	struct store_val cols[32];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (row == NULL)
+			continue;
+		int n = sqlite3_column_count(s);
+		if (n > 32)
+			n = 32;
+		for (int c = 0; c < n; c++) {
+			memset(&cols[c], 0, sizeof(cols[c]));
+			switch (sqlite3_column_type(s, c)) {
+			case SQLITE_INTEGER:
+				cols[c].type = STORE_INT;
+				cols[c].i = sqlite3_column_int64(s, c);
+				cols[c].d = (double)cols[c].i;
+				break;
+			case SQLITE_FLOAT:
+				cols[c].type = STORE_REAL;
+				cols[c].d = sqlite3_column_double(s, c);
+				cols[c].i = (int64_t)cols[c].d;
+				break;
+			case SQLITE_TEXT:
+			case SQLITE_BLOB:
+				cols[c].type = STORE_TEXT;
+				cols[c].s = (const char *)sqlite3_column_text(s, c);
+				break;
+			default:
+				cols[c].type = STORE_NULL;
+				break;
+			}
+		}
+		r = row(arg, cols, (size_t)n);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = sql_err(rc);
+	if (changes != NULL)
+		*changes = sqlite3_changes(st->db);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int64_t store_last_id(struct store *st)
+{
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int store_begin(struct store *st)
+{
+	int r = exec_simple(st, "PRAGMA synchronous = FULL");
+	return r < 0 ? r : tx_begin(st);
+}
+
+int store_commit(struct store *st)
+{
+	int r = store_run_flush(st);
+	exec_simple(st, "PRAGMA synchronous = NORMAL");
+	return r;
+}
+
+void store_rollback(struct store *st)
+{
+	tx_rollback(st);
+	exec_simple(st, "PRAGMA synchronous = NORMAL");
 }

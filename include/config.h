@@ -27,6 +27,7 @@ enum config_type {
 	CONFIG_T_SCHEDULE, /* a cadence, see sched.h */
 	CONFIG_T_TIMEZONE, /* an IANA zone name such as Europe/Berlin, or UTC */
 	CONFIG_T_LOGLEVEL, /* debug|info|notice|warning|err */
+	CONFIG_T_NUMBER,   /* a decimal number such as 95 or 99.5 */
 };
 
 #define CONFIG_REQUIRED 0x1u
@@ -92,6 +93,8 @@ struct config_hooks {
 	/* When set, every CONFIG_T_SECRET value is checked with it (the file
 	 * exists and others cannot read it).  Returns 0, or -1 with err set. */
 	int (*check_secret)(const char *ref, char *err, size_t errlen);
+	/* When set, [kpi NAME] must name a KPI this returns non-zero for. */
+	int (*kpi_known)(const char *name);
 };
 
 /*

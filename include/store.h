@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 #define STORE_READONLY 0x1u   /* open an existing store read-only */
 #define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
@@ -122,5 +122,47 @@ int store_get_page_body(struct store *st, int64_t id, char **data, size_t *len);
 /* Per source: the last run (any outcome) and the last successful run.
  * Returns an object keyed by source name. */
 int store_source_summary(struct store *st, json_t **out);
+
+/* ---- prepared queries for the modules above the store (kpi.c, nc.c) ------ */
+
+/* A bound value or a column value. */
+enum store_type { STORE_NULL, STORE_INT, STORE_REAL, STORE_TEXT };
+struct store_val {
+	enum store_type type;
+	int64_t i;
+	double d;
+	const char *s; /* STORE_TEXT: NUL-terminated; for columns, valid during the callback */
+};
+
+#define STORE_V_NULL ((struct store_val){ STORE_NULL, 0, 0, NULL })
+#define STORE_V_INT(x) ((struct store_val){ STORE_INT, (x), 0, NULL })
+#define STORE_V_REAL(x) ((struct store_val){ STORE_REAL, 0, (x), NULL })
+#define STORE_V_TEXT(x) store_v_text(x)
+
+/* A text value, or NULL when s is NULL. */
+static inline struct store_val store_v_text(const char *s)
+{
+	struct store_val v = { s ? STORE_TEXT : STORE_NULL, 0, 0, s };
+	return v;
+}
+
+/*
+ * Prepares sql (one statement; values only through ? parameters), binds
+ * args, and calls row() for each result row with its columns (valid during
+ * the call only).  row() returns 0 to go on, non-zero to stop (returned).
+ * Returns 0, a negative store error, or row()'s value.  *changes (may be
+ * NULL) receives the rows changed by an INSERT, UPDATE or DELETE.
+ */
+int store_query(struct store *st, const char *sql, const struct store_val *args, size_t n_args,
+		int (*row)(void *arg, const struct store_val *cols, size_t n_cols), void *arg, int *changes);
+
+/* The rowid of the last INSERT on this connection. */
+int64_t store_last_id(struct store *st);
+
+/* An explicit write transaction (BEGIN IMMEDIATE ... COMMIT with
+ * synchronous=FULL, or ROLLBACK).  Not to be mixed with a run's staging. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
 
 #endif

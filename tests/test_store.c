@@ -143,7 +143,7 @@ static void test_migrate_from_previous(void)
 	free(path);
 }
 
-/* A store at schema 2 (the previous one) with data migrates to 3. */
+/* A store at schema 2 with data migrates to the current schema. */
 static void test_migrate_from_v2(void)
 {
 	char *path = fresh_path();
@@ -160,7 +160,7 @@ static void test_migrate_from_v2(void)
 				     " 'e3b0', 'evt-1')"),
 			-1);
 	st = open_rw(path);
-	CU_ASSERT_EQUAL(store_schema_version(st), 3);
+	CU_ASSERT_EQUAL(store_schema_version(st), STORE_SCHEMA_VERSION);
 	char *cur = (char *)"unset";
 	CU_ASSERT_EQUAL(store_last_cursor(st, "ct", &cur), 0);
 	CU_ASSERT_PTR_NULL(cur);
@@ -170,6 +170,8 @@ static void test_migrate_from_v2(void)
 	json_decref(item);
 	store_close(st);
 	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence WHERE dedup_key IS NULL"), 1);
+	/* schema 4 indexed the old run's kinds */
+	CU_ASSERT_EQUAL(scalar(path, "SELECT facts FROM run_kinds WHERE run_id = 7 AND kind = 'audit.event'"), 1);
 	free(path);
 }
 
