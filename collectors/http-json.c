@@ -262,11 +262,12 @@ static time_t time_of(json_t *v)
 }
 
 /* Stages one fact per item.  Returns the number of items, or -1. */
-static long normalize(struct hj *h, struct collect_ctx *ctx, json_t *page, int64_t page_id)
+static long normalize(struct hj *h, struct collect_ctx *ctx, json_t *page, int64_t page_id, const char *url,
+		      unsigned page_no)
 {
 	json_t *items = collector_json_pointer(page, h->items);
 	if (!json_is_array(items))
-		return collect_fail(ctx, "the page has no array at items = '%s'", h->items);
+		return collect_fail(ctx, "page %u (%s): no array at items = '%s'", page_no, url, h->items);
 	size_t i;
 	json_t *item;
 	json_array_foreach(items, i, item)
@@ -316,7 +317,7 @@ static int hj_collect(struct collector *c, struct collect_ctx *ctx)
 		int pr = collector_http_page(ctx, client, &req, &page);
 		free(url);
 		free(body);
-		long n = pr < 0 ? -1 : normalize(h, ctx, page.json, page.page_id);
+		long n = pr < 0 ? -1 : normalize(h, ctx, page.json, page.page_id, page.resp.url, pages.count + 1);
 		if (n < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
@@ -347,8 +348,18 @@ static int hj_collect(struct collector *c, struct collect_ctx *ctx)
 		case PAGING_PAGE:
 			if (n > 0 && (!h->per_page_param || (unsigned long)n >= h->per_page)) {
 				page_no++;
-				snprintf(err, sizeof(err), "%u", page_no);
-				next = err;
+				/* a server that answers every page number with the same
+				 * items is a loop: the items' text stands for a token */
+				json_t *items = collector_json_pointer(page.json, h->items);
+				char *first = json_dumps(json_array_get(items, 0), JSON_COMPACT | JSON_ENCODE_ANY);
+				char *last = json_dumps(json_array_get(items, json_array_size(items) - 1),
+							JSON_COMPACT | JSON_ENCODE_ANY);
+				if (first == NULL || last == NULL ||
+				    asprintf(&token, "%zu|%s|%s", json_array_size(items), first, last) < 0)
+					token = NULL;
+				free(first);
+				free(last);
+				next = token ? token : "";
 			}
 			break;
 		}
@@ -361,7 +372,7 @@ static int hj_collect(struct collector *c, struct collect_ctx *ctx)
 			free(red);
 			goto out;
 		}
-		if (http_pages_next(&pages, h->paging == PAGING_PAGE ? NULL : next, err, sizeof(err)) < 0) {
+		if (http_pages_next(&pages, next, err, sizeof(err)) < 0) {
 			collect_fail(ctx, "%s", err);
 			goto out;
 		}

@@ -33,10 +33,11 @@ static int bearer_apply(struct auth *a, struct http_client *c, const struct auth
 	auth_secret_remember(a, token);
 	char *value = NULL;
 	int r = -1;
-	if (b->scheme[0] ? asprintf(&value, "%s %s", b->scheme, token) : asprintf(&value, "%s", token)) {
-		if (value != NULL && auth_headers_add(out, b->header, value) == 0)
-			r = 0;
-	}
+	int n = b->scheme[0] ? asprintf(&value, "%s %s", b->scheme, token) : asprintf(&value, "%s", token);
+	if (n < 0)
+		value = NULL;
+	else if (auth_headers_add(out, b->header, value) == 0)
+		r = 0;
 	if (r < 0)
 		snprintf(err, errlen, "out of memory");
 	if (value)

@@ -11,11 +11,23 @@
 extern const struct collector_ops collector_self;
 extern const struct collector_ops collector_http_json;
 extern const struct collector_ops collector_aws_ssm_patch;
+extern const struct collector_ops collector_aws_cloudtrail;
+extern const struct collector_ops collector_azure_activity_log;
+extern const struct collector_ops collector_gcp_audit_log;
+extern const struct collector_ops collector_fleet_hosts;
+extern const struct collector_ops collector_aws_backup_jobs;
+extern const struct collector_ops collector_knowbe4_training;
 
 static const struct collector_ops *const collectors[] = {
 	&collector_self,
 	&collector_http_json,
 	&collector_aws_ssm_patch,
+	&collector_aws_cloudtrail,
+	&collector_azure_activity_log,
+	&collector_gcp_audit_log,
+	&collector_fleet_hosts,
+	&collector_aws_backup_jobs,
+	&collector_knowbe4_training,
 	NULL,
 };
 

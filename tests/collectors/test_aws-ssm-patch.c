@@ -128,7 +128,7 @@ static void test_truncated_page(void)
 	struct ctest t;
 	const char *args[] = { "--scenario", "breaching", NULL };
 	CU_ASSERT_EQUAL_FATAL(ctest_start(&t, pki, "aws-ssm", args), 0);
-	/* the second page is cut off mid-body, every time it is asked for */
+	/* every response is cut off mid-body, however often it is asked for */
 	CU_ASSERT_EQUAL(fake_faults(&t.fake, pki,
 				    "{\"faults\":[{\"type\":\"truncate\",\"count\":-1}]}"),
 			0);
