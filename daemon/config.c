@@ -38,6 +38,7 @@ static const struct config_key daemon_keys[] = {
 	{ "log_level", CONFIG_T_LOGLEVEL, 0, NULL, 0, 0 },
 	{ "workers", CONFIG_T_UINT, 0, NULL, 1, 64 },
 	{ "shutdown_timeout", CONFIG_T_DURATION, 0, NULL, 1, 3600 },
+	{ "soa_file", CONFIG_T_PATH, 0, NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
 

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "kpi.h"
 #include "secret.h"
+#include "soa.h"
 
 struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs)
 {
@@ -23,11 +24,24 @@ struct config *daemon_config_load(const char *path, int check_secrets, struct co
 		return NULL;
 	size_t before = errs->n;
 	collector_check_all(cfg, errs);
+	struct soa *soa = NULL;
+	daemon_soa_load(cfg, &soa, errs);
+	soa_free(soa);
 	if (errs->n != before) {
 		config_free(cfg);
 		return NULL;
 	}
 	return cfg;
+}
+
+int daemon_soa_load(const struct config *cfg, struct soa **out, struct config_errors *errs)
+{
+	*out = NULL;
+	const struct config_section *d = config_find(cfg, "daemon", NULL);
+	const char *path = d ? config_get(d, "soa_file") : NULL;
+	if (path == NULL)
+		return 0;
+	return soa_load(path, out, errs);
 }
 
 int daemon_store_path(const struct config *cfg, char *buf, size_t len)

@@ -15,12 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "collector.h"
+#include "controls.h"
 #include "daemon.h"
 #include "kpi.h"
 #include "log.h"
 #include "nc.h"
 #include "sched.h"
+#include "soa.h"
 #include "store.h"
 #include "util.h"
 
@@ -39,6 +42,7 @@ struct ctl {
 	const char *action;
 	const char *owner;
 	const char *due;
+	const char *file;
 	int64_t run_id;
 	unsigned limit;
 	struct config *cfg;
@@ -62,6 +66,9 @@ static int usage(FILE *f)
 		   "  nc resolve ID --note TEXT       the corrective action is done\n"
 		   "  nc close ID --note TEXT         its effectiveness is verified\n"
 		   "  nc reopen ID --note TEXT\n"
+		   "  controls                        the 93 Annex A controls: SoA, evidence, KPIs, open NCs\n"
+		   "  activity list                   the maintenance calendar: last done, next due, overdue\n"
+		   "  attest ACTIVITY --file F --note TEXT   record a manual activity (stores F's SHA-256)\n"
 		   "  (changes take --by NAME; the default is $SUDO_USER or $USER)\n"
 		   "  version\n");
 	return f == stderr ? EXIT_USAGE : 0;
@@ -455,6 +462,96 @@ static int cmd_nc_change(struct ctl *c, const char *verb, const char *arg)
 	return rr;
 }
 
+static int cmd_controls(struct ctl *c)
+{
+	struct config_errors errs = { 0 };
+	struct soa *soa = NULL;
+	if (daemon_soa_load(c->cfg, &soa, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+		return fail("the Statement of Applicability has errors");
+	}
+	if (open_store(c, 1) < 0) {
+		soa_free(soa);
+		return 1;
+	}
+	json_t *list = NULL;
+	int rr = controls_list(c->store, c->cfg, soa, &list);
+	soa_free(soa);
+	if (rr < 0)
+		return fail("cannot read the store: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(list);
+	} else {
+		printf("%-6s %-10s %-16s %9s %-21s %-5s %s\n", "ID", "APPLIES", "STATUS", "EVIDENCE", "FRESHEST", "NCS",
+		       "TITLE");
+		size_t i;
+		json_t *e;
+		json_array_foreach(list, i, e)
+		{
+			json_t *soa_e = json_object_get(e, "soa");
+			printf("%-6s %-10s %-16s %9" JSON_INTEGER_FORMAT " %-21s %-5zu %s%s\n", str_or(e, "id", ""),
+			       json_is_null(soa_e) ? "-" : json_is_true(json_object_get(soa_e, "applicable")) ? "yes" : "no",
+			       str_or(soa_e, "status", "-"), json_integer_value(json_object_get(e, "evidence_count")),
+			       str_or(e, "freshest_evidence", "-"), json_array_size(json_object_get(e, "open_ncs")),
+			       str_or(e, "title", ""), json_array_size(json_object_get(e, "flags")) ? "  [!]" : "");
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+static int cmd_activity_list(struct ctl *c)
+{
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *list = NULL;
+	if (calendar_list(c->store, c->cfg, util_now(), &list) < 0)
+		return fail("cannot read the calendar: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(list);
+	} else {
+		printf("%-24s %-20s %-8s %-21s %-21s %s\n", "ACTIVITY", "SCHEDULE", "KIND", "LAST DONE", "NEXT DUE", "OVERDUE");
+		size_t i;
+		json_t *e;
+		json_array_foreach(list, i, e)
+		printf("%-24s %-20s %-8s %-21s %-21s %s\n", str_or(e, "name", ""), str_or(e, "schedule", ""),
+		       str_or(e, "kind", ""), str_or(e, "last_done", "never"), str_or(e, "next_due", "-"),
+		       json_is_true(json_object_get(e, "overdue")) ? "yes" : "no");
+	}
+	json_decref(list);
+	return r;
+}
+
+static int cmd_attest(struct ctl *c, const char *activity)
+{
+	if (c->file == NULL || c->note == NULL)
+		return fail("attest needs --file F and --note TEXT");
+	if (open_store_flags(c, 1, 0) < 0)
+		return 1;
+	char err[512];
+	int64_t id = 0;
+	if (calendar_attest(c->store, c->cfg, activity, c->file, c->note, actor_name(c), util_now(), &id, err,
+			    sizeof(err)) < 0)
+		return fail("%s", err);
+	json_t *item = NULL;
+	if (store_get_evidence(c->store, id, &item) < 0)
+		return fail("cannot read the attestation back");
+	int r = 0;
+	if (c->json) {
+		r = print_json(item);
+	} else {
+		json_t *f = json_object_get(item, "facts");
+		printf("activity %s attested by %s: evidence %lld, %s (sha256 %s)\n", activity, str_or(f, "attested_by", ""),
+		       (long long)id, str_or(f, "file", ""), str_or(f, "sha256", ""));
+	}
+	json_decref(item);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -465,7 +562,7 @@ int main(int argc, char **argv)
 		{ "state", required_argument, NULL, 'S' },  { "by", required_argument, NULL, 'B' },
 		{ "note", required_argument, NULL, 'N' },   { "root-cause", required_argument, NULL, 'C' },
 		{ "action", required_argument, NULL, 'A' }, { "owner", required_argument, NULL, 'O' },
-		{ "due", required_argument, NULL, 'D' },
+		{ "due", required_argument, NULL, 'D' },    { "file", required_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
 	};
 	struct ctl c = { .config_path = DAEMON_DEFAULT_CONFIG };
@@ -523,6 +620,9 @@ int main(int argc, char **argv)
 		case 'D':
 			c.due = optarg;
 			break;
+		case 'F':
+			c.file = optarg;
+			break;
 		case 'V':
 			printf("ismsctl %s\n", PACKAGE_VERSION);
 			return 0;
@@ -546,7 +646,7 @@ int main(int argc, char **argv)
 	/* The command is known before the configuration is read, so that a
 	 * usage error is always exit 2. */
 	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW, CMD_KPI_LIST, CMD_NC_LIST,
-	       CMD_NC_SHOW, CMD_NC_CHANGE } cmd;
+	       CMD_NC_SHOW, CMD_NC_CHANGE, CMD_ACTIVITY_LIST, CMD_ATTEST, CMD_CONTROLS } cmd;
 	if (strcmp(args[0], "status") == 0 && nargs == 1)
 		cmd = CMD_STATUS;
 	else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
@@ -565,6 +665,12 @@ int main(int argc, char **argv)
 		 (strcmp(args[1], "ack") == 0 || strcmp(args[1], "plan") == 0 || strcmp(args[1], "resolve") == 0 ||
 		  strcmp(args[1], "close") == 0 || strcmp(args[1], "reopen") == 0))
 		cmd = CMD_NC_CHANGE;
+	else if (strcmp(args[0], "activity") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
+		cmd = CMD_ACTIVITY_LIST;
+	else if (strcmp(args[0], "attest") == 0 && nargs == 2)
+		cmd = CMD_ATTEST;
+	else if (strcmp(args[0], "controls") == 0 && nargs == 1)
+		cmd = CMD_CONTROLS;
 	else
 		return usage(stderr);
 	int r;
@@ -584,8 +690,14 @@ int main(int argc, char **argv)
 		r = cmd_nc_list(&c);
 	else if (cmd == CMD_NC_SHOW)
 		r = cmd_nc_show(&c, args[2]);
-	else
+	else if (cmd == CMD_NC_CHANGE)
 		r = cmd_nc_change(&c, args[1], args[2]);
+	else if (cmd == CMD_ACTIVITY_LIST)
+		r = cmd_activity_list(&c);
+	else if (cmd == CMD_CONTROLS)
+		r = cmd_controls(&c);
+	else
+		r = cmd_attest(&c, args[1]);
 	store_close(c.store);
 	config_free(c.cfg);
 	return r;

@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <systemd/sd-event.h>
 
+#include "calendar.h"
 #include "collector.h"
 #include "daemon.h"
 #include "kpi.h"
@@ -82,6 +83,7 @@ struct daemon_ctx {
 	sd_event_source *job_timer;
 	sd_event_source *watchdog_timer;
 	sd_event_source *stop_timer;
+	sd_event_source *judge_timer; /* the next evidence-gap or activity deadline */
 	uint64_t watchdog_usec;
 	int done_pipe[2];
 	int lock_fd;
@@ -317,6 +319,37 @@ static void finish_job(struct daemon_ctx *d, struct job *j)
 	free(j);
 }
 
+/* Evidence gaps and overdue activities: checked now, and again at the next
+ * moment one could change. */
+static int on_judge(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void judge(struct daemon_ctx *d)
+{
+	time_t next = 0;
+	if (calendar_evaluate(d->store, d->gen->cfg, util_now(), &next) < 0) {
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "calendar check failed: %s", store_errmsg(d->store));
+		next = util_now() + 600;
+	}
+	if (d->judge_timer == NULL)
+		sd_event_add_time(d->ev, &d->judge_timer, CLOCK_REALTIME, 0, 1000000u, on_judge, d);
+	if (d->judge_timer == NULL)
+		return;
+	if (next > 0 && !d->stopping) {
+		sd_event_source_set_time(d->judge_timer, usec_of(next + 1));
+		sd_event_source_set_enabled(d->judge_timer, SD_EVENT_ONESHOT);
+	} else {
+		sd_event_source_set_enabled(d->judge_timer, SD_EVENT_OFF);
+	}
+}
+
+static int on_judge(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s;
+	(void)usec;
+	judge(userdata);
+	return 0;
+}
+
 static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	(void)s;
@@ -327,6 +360,8 @@ static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userd
 	if (n != sizeof(j))
 		return 0;
 	finish_job(d, j);
+	if (!d->stopping)
+		judge(d);
 	if ((d->stopping || d->once) && d->running == 0 && (d->stopping || d->once_left == 0))
 		sd_event_exit(d->ev, 0);
 	else
@@ -482,6 +517,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		generation_unref(g);
 	} else {
 		install_generation(d, g, st);
+		judge(d);
 		log_event(LOG_EV_RELOADED, LOG_NOTICE, NULL, "configuration %s reloaded: %zu source(s)", d->config_path,
 			  g->n);
 	}
@@ -711,6 +747,7 @@ int main(int argc, char **argv)
 		}
 	}
 	arm_job_timer(&d);
+	judge(&d);
 	notify_ready();
 	log_event(LOG_EV_STARTED, LOG_NOTICE, NULL, "ismsd %s started: %zu source(s), store %s%s", PACKAGE_VERSION,
 		  d.gen->n, d.store_path, d.once ? ", running each source once" : "");
@@ -732,6 +769,7 @@ out:
 	sd_event_source_unref(d.job_timer);
 	sd_event_source_unref(d.watchdog_timer);
 	sd_event_source_unref(d.stop_timer);
+	sd_event_source_unref(d.judge_timer);
 	sd_event_unref(d.ev);
 	free_state(d.state, d.gen ? d.gen->n : 0);
 	generation_unref(d.gen);

@@ -21,6 +21,11 @@
  * does not).  Returns NULL with messages in errs when anything is wrong. */
 struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs);
 
+struct soa;
+/* Loads the Statement of Applicability named by [daemon] soa_file.  *out is
+ * NULL when none is configured.  Returns 0, or -1 with file:line errors. */
+int daemon_soa_load(const struct config *cfg, struct soa **out, struct config_errors *errs);
+
 /* Writes "<state_dir>/evidence.db" into buf.  Returns 0 or -ENAMETOOLONG. */
 int daemon_store_path(const struct config *cfg, char *buf, size_t len);
 

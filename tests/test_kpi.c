@@ -23,7 +23,7 @@
 #include "testhelp.h"
 #include "util.h"
 
-#define NOW ((time_t)1790000000) /* 2026-09-21T10:13:20Z */
+#define NOW ((time_t)1790000000) /* 2026-09-21T14:13:20Z */
 #define HOUR 3600
 #define DAY 86400
 

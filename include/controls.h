@@ -1,0 +1,24 @@
+/*
+ * controls.h: the 93 Annex A controls as the ISMS sees them: each with its
+ * Statement of Applicability entry, the evidence that maps to it (count and
+ * freshest time), the latest verdicts of the KPIs that name it, and its
+ * open nonconformities.  Evidence maps to controls through the defaults of
+ * its kind and, for audit events, of its categories (catalog.h), unless the
+ * source's `controls` key overrides them.  A control that evidence maps to
+ * but the SoA excludes is flagged.
+ */
+#ifndef ISMSD_CONTROLS_H
+#define ISMSD_CONTROLS_H
+
+#include <jansson.h>
+
+#include "config.h"
+
+struct store;
+struct soa;
+
+/* Builds the list (an array of 93 objects in catalog order).  soa may be
+ * NULL (no SoA configured).  Returns 0 or a negative store error. */
+int controls_list(struct store *st, const struct config *cfg, const struct soa *soa, json_t **out);
+
+#endif
