@@ -77,30 +77,6 @@ static void ct_free(struct collector *c)
 	c->priv = NULL;
 }
 
-/* The start of this run's range: `overlap` before the cursor, or `lookback`
- * before end on the first run, never more than 90 days back.  *prev
- * receives the cursor (0 when there is none). */
-static time_t range_start(struct collect_ctx *ctx, const struct cloudtrail *t, time_t end, time_t *prev)
-{
-	time_t start = end - (time_t)t->lookback_s;
-	*prev = 0;
-	char *cur = collect_cursor_get(ctx);
-	if (cur != NULL) {
-		char *e = NULL;
-		long long v = strtoll(cur, &e, 10);
-		if (e != cur && *e == '\0' && v > 0) {
-			*prev = (time_t)v;
-			start = (time_t)v - (time_t)t->overlap_s;
-		}
-		free(cur);
-	}
-	if (start < end - MAX_RANGE)
-		start = end - MAX_RANGE;
-	if (start > end)
-		start = end;
-	return start;
-}
-
 /* Who acted: the ARN when there is one. */
 static const char *actor_of(const json_t *ident)
 {
@@ -192,7 +168,11 @@ static int ct_collect(struct collector *c, struct collect_ctx *ctx)
 	if (client == NULL)
 		return -1;
 	time_t end = ctx->started, prev = 0;
-	time_t start = range_start(ctx, t, end, &prev);
+	time_t start = 0;
+	if (collect_time_range(ctx, end, t->lookback_s, t->overlap_s, MAX_RANGE, &start, &prev) < 0) {
+		http_client_free(client);
+		return -1;
+	}
 	time_t newest = prev;
 	int r = -1;
 	json_t *body = json_pack("{s:I, s:I, s:i}", "StartTime", (json_int_t)start, "EndTime", (json_int_t)end,

@@ -79,30 +79,6 @@ static void activity_free(struct collector *c)
 	c->priv = NULL;
 }
 
-/* The start of this run's range: `overlap` before the cursor, or `lookback`
- * before end on the first run, never more than 90 days back.  *prev
- * receives the cursor (0 when there is none). */
-static time_t range_start(struct collect_ctx *ctx, const struct activity *a, time_t end, time_t *prev)
-{
-	time_t start = end - (time_t)a->lookback_s;
-	*prev = 0;
-	char *cur = collect_cursor_get(ctx);
-	if (cur != NULL) {
-		char *e = NULL;
-		long long v = strtoll(cur, &e, 10);
-		if (e != cur && *e == '\0' && v > 0) {
-			*prev = (time_t)v;
-			start = (time_t)v - (time_t)a->overlap_s;
-		}
-		free(cur);
-	}
-	if (start < end - MAX_RANGE)
-		start = end - MAX_RANGE;
-	if (start > end)
-		start = end;
-	return start;
-}
-
 /* The first page's URL; the caller frees it. */
 static char *first_url(const struct activity *a, time_t start, time_t end)
 {
@@ -197,7 +173,11 @@ static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 	if (client == NULL)
 		return -1;
 	time_t end = ctx->started, prev = 0;
-	time_t start = range_start(ctx, a, end, &prev);
+	time_t start = 0;
+	if (collect_time_range(ctx, end, a->lookback_s, a->overlap_s, MAX_RANGE, &start, &prev) < 0) {
+		http_client_free(client);
+		return -1;
+	}
 	time_t newest = prev;
 	int r = -1;
 	struct http_pages pages;

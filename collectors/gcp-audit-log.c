@@ -79,30 +79,6 @@ static void gcp_free(struct collector *c)
 	c->priv = NULL;
 }
 
-/* The start of this run's range: `overlap` before the cursor, or `lookback`
- * before end on the first run.  *prev receives the cursor (0 when there is
- * none). */
-static time_t range_start(struct collect_ctx *ctx, const struct gcp *g, time_t end, time_t *prev)
-{
-	time_t start = end - (time_t)g->lookback_s;
-	*prev = 0;
-	char *cur = collect_cursor_get(ctx);
-	if (cur != NULL) {
-		char *e = NULL;
-		long long v = strtoll(cur, &e, 10);
-		if (e != cur && *e == '\0' && v > 0) {
-			*prev = (time_t)v;
-			start = (time_t)v - (time_t)g->overlap_s;
-		}
-		free(cur);
-	}
-	if (start < end - MAX_RANGE)
-		start = end - MAX_RANGE;
-	if (start > end)
-		start = end;
-	return start;
-}
-
 /* The entries:list request body (without pageToken). */
 static json_t *request_body(const struct gcp *g, time_t start, time_t end)
 {
@@ -210,7 +186,11 @@ static int gcp_collect(struct collector *c, struct collect_ctx *ctx)
 	if (client == NULL)
 		return -1;
 	time_t end = ctx->started, prev = 0;
-	time_t start = range_start(ctx, g, end, &prev);
+	time_t start = 0;
+	if (collect_time_range(ctx, end, g->lookback_s, g->overlap_s, MAX_RANGE, &start, &prev) < 0) {
+		http_client_free(client);
+		return -1;
+	}
 	time_t newest = prev;
 	int r = -1;
 	struct http_pages pages;

@@ -131,12 +131,38 @@ int collect_event(struct collect_ctx *ctx, const char *kind, time_t observed, co
 	return stage_fact(ctx, kind, observed, ext_id, 1, fact, page_id);
 }
 
-char *collect_cursor_get(struct collect_ctx *ctx)
+int collect_cursor_get(struct collect_ctx *ctx, char **cursor)
 {
-	char *c = NULL;
-	if (store_last_cursor(ctx->store, ctx->source, &c) < 0)
-		return NULL;
-	return c;
+	*cursor = NULL;
+	int r = store_last_cursor(ctx->store, ctx->source, cursor);
+	if (r < 0)
+		return collect_fail(ctx, "cannot read the last run's cursor: %s (%s)", store_reason(r),
+				    store_errmsg(ctx->store));
+	return 0;
+}
+
+int collect_time_range(struct collect_ctx *ctx, time_t end, uint64_t lookback, uint64_t overlap, uint64_t max_range,
+		       time_t *start, time_t *prev)
+{
+	char *cur = NULL;
+	*start = end - (time_t)lookback;
+	*prev = 0;
+	if (collect_cursor_get(ctx, &cur) < 0)
+		return -1;
+	if (cur != NULL) {
+		char *e = NULL;
+		long long v = strtoll(cur, &e, 10);
+		if (e != cur && *e == '\0' && v > 0) {
+			*prev = (time_t)v;
+			*start = (time_t)v - (time_t)overlap;
+		}
+		free(cur);
+	}
+	if (*start < end - (time_t)max_range)
+		*start = end - (time_t)max_range;
+	if (*start > end)
+		*start = end;
+	return 0;
 }
 
 int collect_cursor_set(struct collect_ctx *ctx, const char *cursor)

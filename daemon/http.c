@@ -739,7 +739,17 @@ static CURLcode exchange(struct http_client *c, const struct http_request *req, 
 	CURLcode rc = setup_transfer(c, req, url, hl);
 	if (rc == CURLE_OK) {
 		rate_limit_wait(c);
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = curl_easy_perform(c->curl);
+		/* the rate limit counts from when the request was sent, after
+		 * connecting and the TLS handshake */
+		curl_off_t pre = 0;
+		if (c->opt.rate_limit > 0 && curl_easy_getinfo(c->curl, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK) {
+			long long ns = (long long)t0.tv_nsec + (long long)pre * 1000;
+			c->last_request.tv_sec = t0.tv_sec + (time_t)(ns / 1000000000LL);
+			c->last_request.tv_nsec = (long)(ns % 1000000000LL);
+		}
 	}
 	/* curl keeps a pointer to the list until the next reset */
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);

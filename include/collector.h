@@ -118,9 +118,20 @@ int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, con
 int collect_event(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
 		  int64_t page_id);
 
-/* The cursor the last successful run of this source left, or NULL
- * (the caller frees it). */
-char *collect_cursor_get(struct collect_ctx *ctx);
+/* The cursor the last successful run of this source left: *cursor is NULL
+ * when there is none (the caller frees it).  Returns 0, or -1 after
+ * collect_fail() when the store cannot be read. */
+int collect_cursor_get(struct collect_ctx *ctx, char **cursor);
+
+/*
+ * The time range of an incremental run ending at end: from overlap before
+ * the time the last run left as its cursor (epoch seconds), or lookback
+ * before end on the first run; never more than max_range back.  *prev
+ * receives the cursor's time (0 when none).  Returns 0, or -1 after
+ * collect_fail().
+ */
+int collect_time_range(struct collect_ctx *ctx, time_t end, uint64_t lookback, uint64_t overlap, uint64_t max_range,
+		       time_t *start, time_t *prev);
 /* Leaves a cursor for the next run; it is stored only if this run commits. */
 int collect_cursor_set(struct collect_ctx *ctx, const char *cursor);
 

@@ -27,11 +27,13 @@ static int setup(void)
 		return -1;
 	state = th_path(dir, "state");
 	char *text = NULL;
+	const char *etc = getenv("ETC_SRCDIR");
 	if (asprintf(&text,
-		     "[daemon]\nstate_dir = %s\ntimezone = Europe/Berlin\nlog_level = warning\n\n"
+		     "[daemon]\nstate_dir = %s\ntimezone = Europe/Berlin\nlog_level = warning\nsoa_file = %s/soa.tsv\n\n"
 		     "[source ismsd]\ntype = self\nschedule = daily 00:05\n\n"
-		     "[source spare]\ntype = self\nenabled = no\n",
-		     state) < 0)
+		     "[source spare]\ntype = self\nenabled = no\n\n"
+		     "[activity management-review]\nschedule = annually 03-01\nowner = CISO\ncontrols = 5.1, 5.4\n",
+		     state, etc ? etc : "etc") < 0)
 		return -1;
 	conf = th_write(dir, "ismsd.conf", text, 0644);
 	free(text);
@@ -201,6 +203,81 @@ static void test_errors(void)
 	th_proc_free(&p);
 }
 
+static void test_controls(void)
+{
+	int st = -1;
+	json_t *list = ctl_json("controls", NULL, NULL, NULL, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(list), 93);
+	size_t i;
+	json_t *c;
+	json_t *c815 = NULL, *c71 = NULL;
+	json_array_foreach(list, i, c)
+	{
+		const char *id = json_string_value(json_object_get(c, "id"));
+		if (strcmp(id, "8.15") == 0)
+			c815 = c;
+		if (strcmp(id, "7.1") == 0)
+			c71 = c;
+		CU_ASSERT(json_is_object(json_object_get(c, "soa")));
+		CU_ASSERT(json_is_array(json_object_get(c, "kpis")));
+		CU_ASSERT(json_is_array(json_object_get(c, "open_ncs")));
+	}
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(list, 0), "id")), "5.1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c815);
+	/* the two self runs' facts map to 8.15 (ismsd.self -> 8.15, 8.16) */
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(c815, "evidence_count")), 2);
+	CU_ASSERT(json_is_string(json_object_get(c815, "freshest_evidence")));
+	CU_ASSERT(json_is_true(json_object_get(json_object_get(c815, "soa"), "applicable")));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(c815, "soa"), "status")), "implemented");
+	/* the audit KPIs name 8.15 and were evaluated (no data) */
+	CU_ASSERT(json_array_size(json_object_get(c815, "kpis")) >= 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c71);
+	CU_ASSERT(json_is_false(json_object_get(json_object_get(c71, "soa"), "applicable")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(c71, "evidence_count")), 0);
+	json_decref(list);
+}
+
+static void test_attest(void)
+{
+	char *minutes = th_write(dir, "minutes.txt", "management review 2026: minutes\n", 0644);
+	const char *argv[] = { th_bin("ISMSCTL"), "--config", conf, "--json", "attest", "management-review", "--file",
+			       minutes, "--note", "held on 2026-09-20", "--by", "alice", NULL };
+	struct th_proc p;
+	CU_ASSERT_EQUAL_FATAL(th_run(argv, NULL, &p), 0);
+	CU_ASSERT_EQUAL(p.status, 0);
+	json_error_t err;
+	json_t *item = json_loads(p.out, 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(item);
+	json_t *f = json_object_get(item, "facts");
+	char want[65];
+	util_sha256_hex("management review 2026: minutes\n", 32, want);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "sha256")), want);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "attested_by")), "alice");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "note")), "held on 2026-09-20");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(item, "kind")), "activity.attestation");
+	json_decref(item);
+	th_proc_free(&p);
+
+	int st = -1;
+	json_t *cal = ctl_json("activity", "list", NULL, NULL, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	json_t *a = json_array_get(cal, 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "name")), "management-review");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "kind")), "manual");
+	CU_ASSERT(json_is_string(json_object_get(a, "last_done")));
+	CU_ASSERT(json_is_false(json_object_get(a, "overdue")));
+	json_decref(cal);
+
+	/* a missing --file is a usage error on stderr */
+	const char *bad[] = { th_bin("ISMSCTL"), "--config", conf, "attest", "management-review", "--note", "x", NULL };
+	CU_ASSERT_EQUAL_FATAL(th_run(bad, NULL, &p), 0);
+	CU_ASSERT_EQUAL(p.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, "attest needs --file F and --note TEXT"));
+	th_proc_free(&p);
+	free(minutes);
+}
+
 static void test_human_output(void)
 {
 	const char *argv[] = { th_bin("ISMSCTL"), "--config", conf, "status", NULL };
@@ -220,6 +297,8 @@ int main(void)
 		{ "status, runs and evidence after two runs", test_after_runs },
 		{ "JSON output is stable", test_stable_output },
 		{ "errors go to stderr with a non-zero exit", test_errors },
+		{ "controls: 93 with SoA, evidence and KPIs", test_controls },
+		{ "attest a manual activity", test_attest },
 		{ "human-readable status", test_human_output },
 		CU_TEST_INFO_NULL,
 	};
