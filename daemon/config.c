@@ -48,6 +48,7 @@ static const struct config_key source_common_keys[] = {
 	{ "schedule", CONFIG_T_SCHEDULE, 0, NULL, 0, 0 },
 	{ "enabled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
 	{ "grace", CONFIG_T_DURATION, 0, NULL, 0, 0 },
+	{ "jitter", CONFIG_T_DURATION, 0, NULL, 0, 86400 },
 	{ "controls", CONFIG_T_LIST, 0, NULL, 0, 0 },
 	{ "owner", CONFIG_T_STRING, 0, NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },

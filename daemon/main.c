@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ struct generation {
 		struct collector *col;
 		struct sched_cadence cadence;
 		int enabled;
+		uint64_t jitter_s; /* a random delay of up to this much, per run */
 	} *src;
 	size_t n;
 };
@@ -136,6 +138,7 @@ static struct generation *generation_new(struct config *cfg, struct config_error
 			goto fail;
 		}
 		src->enabled = config_get_bool(s, "enabled", 1);
+		src->jitter_s = config_get_duration(s, "jitter", 0);
 	}
 	return g;
 fail:
@@ -207,6 +210,11 @@ static void schedule_source(struct daemon_ctx *d, size_t i, time_t now)
 		time_t retry = ss->last_run + (time_t)delay;
 		if (retry < due)
 			due = retry < now ? now : retry;
+	}
+	if (src->jitter_s > 0 && ss->failures == 0) {
+		uint32_t r = 0;
+		if (getrandom(&r, sizeof(r), 0) == sizeof(r))
+			due += (time_t)(r % (src->jitter_s + 1));
 	}
 	if (sched_queue_set(&d->queue, i, due) < 0)
 		log_warnx("source %s: cannot schedule: out of memory", src->col->name);

@@ -44,6 +44,195 @@ static int parse_day(const char *s)
 	return -1;
 }
 
+/* ---- OnCalendar= expressions ------------------------------------------------------ */
+
+/* Parses one numeric field ("*", "5", "1,15", "1..5", "0/15") into bits
+ * lo..hi.  Returns 0 or -1. */
+static int cal_field(const char *f, int lo, int hi, uint64_t *bits)
+{
+	*bits = 0;
+	char buf[128];
+	if (strlen(f) >= sizeof(buf))
+		return -1;
+	strcpy(buf, f);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		int a, b, step = 1;
+		char *slash = strchr(item, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			char *end;
+			long st = strtol(slash + 1, &end, 10);
+			if (*end || st < 1 || st > hi)
+				return -1;
+			step = (int)st;
+		}
+		if (strcmp(item, "*") == 0) {
+			a = lo;
+			b = hi;
+		} else {
+			char *dots = strstr(item, "..");
+			char *end;
+			long x = strtol(item, &end, 10);
+			if (end == item || (dots ? end != dots : *end != '\0'))
+				return -1;
+			a = (int)x;
+			b = slash ? hi : a;
+			if (dots != NULL) {
+				long y = strtol(dots + 2, &end, 10);
+				if (end == dots + 2 || *end != '\0')
+					return -1;
+				b = (int)y;
+			}
+		}
+		if (a < lo || b > hi || a > b)
+			return -1;
+		for (int v = a; v <= b; v += step)
+			*bits |= 1ULL << v;
+	}
+	return *bits ? 0 : -1;
+}
+
+static int cal_weekdays(const char *f, uint8_t *bits)
+{
+	*bits = 0;
+	char buf[128];
+	if (strlen(f) >= sizeof(buf))
+		return -1;
+	strcpy(buf, f);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *dots = strstr(item, "..");
+		if (dots)
+			*dots = '\0';
+		int a = parse_day(item), b = dots ? parse_day(dots + 2) : a;
+		if (a < 0 || b < 0)
+			return -1;
+		for (int v = a;; v = (v + 1) % 7) {
+			*bits |= (uint8_t)(1u << v);
+			if (v == b)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int cal_parse(const char *s, struct sched_calendar *cal)
+{
+	char buf[256];
+	char *tok[3];
+	int nt = 0;
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (nt == 3)
+			return -1;
+		tok[nt++] = t;
+	}
+	memset(cal, 0, sizeof(*cal));
+	cal->wday = 0x7f;
+	const char *date = "*-*-*", *time = "00:00:00";
+	int i = 0;
+	if (i < nt && isalpha((unsigned char)tok[i][0])) {
+		if (cal_weekdays(tok[i], &cal->wday) < 0)
+			return -1;
+		i++;
+	}
+	if (i < nt && strchr(tok[i], '-') != NULL)
+		date = tok[i++];
+	if (i < nt && strchr(tok[i], ':') != NULL)
+		time = tok[i++];
+	if (i != nt || nt == 0)
+		return -1;
+	/* date: Y-M-D */
+	char d[128];
+	snprintf(d, sizeof(d), "%s", date);
+	char *m = strchr(d, '-');
+	char *dd = m ? strchr(m + 1, '-') : NULL;
+	if (m == NULL || dd == NULL)
+		return -1;
+	*m++ = '\0';
+	*dd++ = '\0';
+	uint64_t bits;
+	if (strcmp(d, "*") != 0) {
+		char *save2 = NULL;
+		for (char *y = strtok_r(d, ",", &save2); y; y = strtok_r(NULL, ",", &save2)) {
+			char *end;
+			long v = strtol(y, &end, 10);
+			if (*end || v < 1970 || v > 2199 || cal->n_years == SCHED_MAX_YEARS)
+				return -1;
+			cal->years[cal->n_years++] = (int)v;
+		}
+	}
+	if (cal_field(m, 1, 12, &bits) < 0)
+		return -1;
+	cal->mon = (uint16_t)bits;
+	if (cal_field(dd, 1, 31, &bits) < 0)
+		return -1;
+	cal->mday = (uint32_t)bits;
+	/* time: H:M[:S] */
+	char t[128];
+	snprintf(t, sizeof(t), "%s", time);
+	char *mi = strchr(t, ':');
+	if (mi == NULL)
+		return -1;
+	*mi++ = '\0';
+	char *se = strchr(mi, ':');
+	if (se)
+		*se++ = '\0';
+	if (cal_field(t, 0, 23, &bits) < 0)
+		return -1;
+	cal->hour = (uint32_t)bits;
+	if (cal_field(mi, 0, 59, &cal->min) < 0)
+		return -1;
+	if (se ? cal_field(se, 0, 59, &cal->sec) < 0 : cal_field("0", 0, 59, &cal->sec) < 0)
+		return -1;
+	return 0;
+}
+
+static int year_ok(const struct sched_calendar *cal, int y)
+{
+	if (cal->n_years == 0)
+		return 1;
+	for (int i = 0; i < cal->n_years; i++)
+		if (cal->years[i] == y)
+			return 1;
+	return 0;
+}
+
+/* The first wall-clock time after now_wall the expression matches, looking
+ * at most five years ahead; -1 when there is none. */
+static time_t cal_next_wall(const struct sched_calendar *cal, time_t now_wall)
+{
+	time_t day0 = now_wall - now_wall % 86400;
+	for (int k = 0; k <= 5 * 366; k++) {
+		time_t day = day0 + (time_t)k * 86400;
+		struct tm tm;
+		gmtime_r(&day, &tm);
+		if (!year_ok(cal, tm.tm_year + 1900) || !(cal->mon & (1u << (tm.tm_mon + 1))) ||
+		    !(cal->mday & (1u << tm.tm_mday)) || !(cal->wday & (1u << tm.tm_wday)))
+			continue;
+		for (int h = 0; h < 24; h++) {
+			if (!(cal->hour & (1u << h)))
+				continue;
+			for (int mi = 0; mi < 60; mi++) {
+				if (!(cal->min & (1ULL << mi)))
+					continue;
+				for (int se = 0; se < 60; se++) {
+					if (!(cal->sec & (1ULL << se)))
+						continue;
+					time_t w = day + h * 3600 + mi * 60 + se;
+					if (w > now_wall)
+						return w;
+				}
+			}
+		}
+	}
+	return (time_t)-1;
+}
+
 int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_t errlen)
 {
 	char buf[128];
@@ -119,7 +308,10 @@ int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_
 			i++;
 		}
 	} else {
-		goto bad;
+		c->kind = SCHED_CALENDAR;
+		if (cal_parse(s, &c->cal) < 0)
+			goto bad;
+		return 0;
 	}
 	if (i < nt) {
 		if (c->kind == SCHED_HOURLY || parse_hhmm(tok[i], &c->hour, &c->minute) < 0)
@@ -132,7 +324,8 @@ int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_
 bad:
 	snprintf(err, errlen,
 		 "'%s' is not a schedule (use 'every 6h', 'hourly', 'daily [HH:MM]', 'weekly [DAY] [HH:MM]', "
-		 "'monthly [D|last] [HH:MM]', 'quarterly [HH:MM]' or 'annually [MM-DD] [HH:MM]')",
+		 "'monthly [D|last] [HH:MM]', 'quarterly [HH:MM]', 'annually [MM-DD] [HH:MM]' "
+		 "or an OnCalendar expression such as 'Mon..Fri *-*-* 09:00')",
 		 s);
 	return -1;
 }
@@ -154,6 +347,8 @@ uint64_t sched_cadence_period(const struct sched_cadence *c)
 		return 92 * 86400;
 	case SCHED_ANNUALLY:
 		return 366 * 86400;
+	case SCHED_CALENDAR:
+		break;
 	}
 	return 86400;
 }
@@ -256,6 +451,7 @@ static time_t wall_slot(const struct sched_cadence *c, const struct tm *base, in
 		return wall(y + step, c->month - 1, c->mday, c->hour, c->minute, 0);
 	case SCHED_INTERVAL:
 	case SCHED_HOURLY:
+	case SCHED_CALENDAR:
 		break;
 	}
 	return (time_t)-1;
@@ -278,6 +474,13 @@ time_t sched_slot_after(const struct sched_cadence *c, time_t t, const char *tz)
 		if (c->kind == SCHED_HOURLY) {
 			/* the next local full hour, counted in real time */
 			slot = t - (base.tm_min * 60 + base.tm_sec) + 3600;
+		} else if (c->kind == SCHED_CALENDAR) {
+			time_t now_wall = wall(base.tm_year + 1900, base.tm_mon, base.tm_mday, base.tm_hour, base.tm_min,
+					       base.tm_sec);
+			time_t w = cal_next_wall(&c->cal, now_wall);
+			slot = w < 0 ? t + 366 * 86400 : wall_to_instant(w);
+			if (slot <= t) /* a time repeated when clocks go back */
+				slot = wall_to_instant(cal_next_wall(&c->cal, w));
 		} else {
 			time_t now_wall = wall(base.tm_year + 1900, base.tm_mon, base.tm_mday, base.tm_hour, base.tm_min,
 					       base.tm_sec);

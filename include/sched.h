@@ -9,6 +9,10 @@
  *   "monthly [D] [HH:MM]"   D is 1..28 or "last" (default 1)
  *   "quarterly [HH:MM]"     1 Jan, 1 Apr, 1 Jul, 1 Oct
  *   "annually [MM-DD] [HH:MM]"  (not 02-29; "yearly" is the same)
+ *   a systemd OnCalendar= expression, "[DOW] [YYYY-MM-DD] [HH:MM[:SS]]",
+ *     each field "*", a value, a list "a,b", a range "a..b" or a
+ *     repetition "a/n"; e.g. "Mon..Fri *-*-* 09:00", "*-*-01 03:30",
+ *     "*-01,04,07,10-01 00:00", "Sat *-*-1..7 18:00" (first Saturday)
  * Missed slots are coalesced: after downtime a source runs once, as systemd
  * timers do with Persistent=true.
  *
@@ -36,6 +40,19 @@ enum sched_kind {
 	SCHED_MONTHLY,
 	SCHED_QUARTERLY,
 	SCHED_ANNUALLY,
+	SCHED_CALENDAR, /* an OnCalendar= expression */
+};
+
+#define SCHED_MAX_YEARS 8
+
+/* The sets an OnCalendar= expression matches (bit n = value n). */
+struct sched_calendar {
+	uint64_t sec, min;
+	uint32_t hour, mday; /* mday: bits 1..31 */
+	uint16_t mon;	     /* bits 1..12 */
+	uint8_t wday;	     /* bit 0 = Sunday */
+	int years[SCHED_MAX_YEARS];
+	int n_years; /* 0: every year */
 };
 
 struct sched_cadence {
@@ -45,6 +62,7 @@ struct sched_cadence {
 	int wday;  /* 0 = Sunday, SCHED_WEEKLY */
 	int mday;  /* 1..28, or -1 for the last day, SCHED_MONTHLY and SCHED_ANNUALLY */
 	int month; /* 1..12, SCHED_ANNUALLY */
+	struct sched_calendar cal; /* SCHED_CALENDAR */
 };
 
 /* Parses a cadence.  Returns 0, or -1 with a message in err. */

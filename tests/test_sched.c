@@ -61,6 +61,23 @@ static void test_slots_utc(void)
 	expect_slot("every 6h", "UTC", "2026-11-24T10:15:00Z", "2026-11-24T16:15:00Z");
 }
 
+static void test_slots_oncalendar(void)
+{
+	expect_slot("Mon..Fri *-*-* 09:00", "UTC", "2026-11-27T10:00:00Z", "2026-11-30T09:00:00Z");
+	expect_slot("Mon..Fri *-*-* 09:00", "UTC", "2026-11-24T08:00:00Z", "2026-11-24T09:00:00Z");
+	expect_slot("*-*-01 03:30", "UTC", "2026-11-24T00:00:00Z", "2026-12-01T03:30:00Z");
+	expect_slot("*-01,04,07,10-01 00:00", "UTC", "2026-11-24T00:00:00Z", "2027-01-01T00:00:00Z");
+	expect_slot("Sat *-*-1..7 18:00", "UTC", "2026-11-24T00:00:00Z", "2026-12-05T18:00:00Z");
+	expect_slot("*:0/15", "UTC", "2026-11-24T10:07:00Z", "2026-11-24T10:15:00Z");
+	expect_slot("*-*-* *:0/15:30", "UTC", "2026-11-24T10:15:30Z", "2026-11-24T10:30:30Z");
+	expect_slot("*-02-29 12:00", "UTC", "2026-03-01T00:00:00Z", "2028-02-29T12:00:00Z");
+	expect_slot("2027-06-15 08:00", "UTC", "2026-11-24T00:00:00Z", "2027-06-15T08:00:00Z");
+	expect_slot("Sun 12:00", "Europe/Berlin", "2026-11-24T00:00:00Z", "2026-11-29T11:00:00Z");
+	/* 02:30 does not exist in Berlin on 2026-03-29: one hour later, once */
+	expect_slot("*-*-* 02:30", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T01:30:00Z");
+	expect_slot("*-*-* 02:30", "Europe/Berlin", "2026-03-29T01:30:00Z", "2026-03-30T00:30:00Z");
+}
+
 static void test_slots_dst(void)
 {
 	/* Europe/Berlin: CET (+01) / CEST (+02); 2026-03-29 02:00 -> 03:00, 2026-10-25 03:00 -> 02:00. */
@@ -118,7 +135,9 @@ static void test_parse_errors(void)
 {
 	const char *bad[] = { "", "fortnightly", "daily 25:00", "daily 2:30", "weekly funday", "monthly 31",
 			      "monthly 0", "annually 02-30", "annually 13-01", "every", "every 5s", "every soon",
-			      "hourly 10:00", "daily 10:00 extra", "weekly monkey", "weekly mo", NULL };
+			      "hourly 10:00", "daily 10:00 extra", "weekly monkey", "weekly mo",
+			      "Mon..Fri *-*-* 25:00", "*-13-01 00:00", "Funday 10:00", "*-*-* 10:60", "*-*-0 10:00",
+			      "1969-01-01 00:00", "*-*-* 10:00 extra", NULL };
 	for (size_t i = 0; bad[i]; i++) {
 		struct sched_cadence c;
 		char err[256] = "";
@@ -168,6 +187,7 @@ int main(void)
 {
 	CU_TestInfo tests[] = {
 		{ "slots in UTC across month, year and leap-year ends", test_slots_utc },
+		{ "OnCalendar expressions", test_slots_oncalendar },
 		{ "slots across DST changes", test_slots_dst },
 		{ "a local time that happens twice runs once", test_dst_ambiguous_once },
 		{ "missed slots run once", test_catch_up_once },
