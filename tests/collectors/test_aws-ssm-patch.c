@@ -167,6 +167,24 @@ static void test_bad_signature(void)
 	ctest_stop(&t);
 }
 
+/* AWS's throttling answer (400 ThrottlingException) is retried and the run succeeds. */
+static void test_throttling_exception(void)
+{
+	struct ctest t;
+	const char *args[] = { "--scenario", "healthy", NULL };
+	CU_ASSERT_EQUAL_FATAL(ctest_start(&t, pki, "aws-ssm", args), 0);
+	CU_ASSERT_EQUAL(fake_faults(&t.fake, pki, "{\"faults\":[{\"type\":\"throttle\",\"count\":3}]}"), 0);
+	struct collector_result res;
+	CU_ASSERT_EQUAL(ctest_run(&t, source, &res), 0);
+	CU_ASSERT_STRING_EQUAL(res.outcome, "success");
+	json_t *hosts = ctest_facts(&t, "patch.host");
+	CU_ASSERT_EQUAL(json_array_size(hosts), 25);
+	json_decref(hosts);
+	/* 6 pages, plus the 3 requests answered ThrottlingException */
+	CU_ASSERT_EQUAL(fake_requests(&t.fake, "/", 9), 9);
+	ctest_stop(&t);
+}
+
 int main(void)
 {
 	CU_TestInfo tests[] = {
@@ -175,6 +193,7 @@ int main(void)
 		{ "a truncated page fails the run and stores nothing", test_truncated_page },
 		{ "a repeating NextToken stops with a loop error", test_pagination_loop },
 		{ "a wrong secret is a signature error", test_bad_signature },
+		{ "ThrottlingException is retried", test_throttling_exception },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {

@@ -280,6 +280,24 @@ static void test_bad_credentials(void)
 	ctest_stop(&t);
 }
 
+/* Google's throttling answer (429 RESOURCE_EXHAUSTED) is retried and the run succeeds. */
+static void test_resource_exhausted(void)
+{
+	struct ctest t;
+	CU_ASSERT_EQUAL_FATAL(start(&t, "healthy"), 0);
+	CU_ASSERT_EQUAL(fake_faults(&t.fake, pki, "{\"faults\":[{\"type\":\"throttle\",\"count\":2,\"retry_after_seconds\":0}]}"),
+			0);
+	struct collector_result res;
+	CU_ASSERT_EQUAL(ctest_run(&t, source, &res), 0);
+	CU_ASSERT_STRING_EQUAL(res.outcome, "success");
+	json_t *facts = ctest_facts(&t, "audit.event");
+	CU_ASSERT_EQUAL(json_array_size(facts), 300);
+	json_decref(facts);
+	/* 4 pages, 2 of their requests answered RESOURCE_EXHAUSTED first */
+	CU_ASSERT_EQUAL(fake_requests(&t.fake, "/v2/entries:list", 6), 6);
+	ctest_stop(&t);
+}
+
 int main(void)
 {
 	CU_TestInfo tests[] = {
@@ -289,6 +307,7 @@ int main(void)
 		{ "a truncated page fails the run and stores nothing", test_truncated_page },
 		{ "a repeating nextPageToken stops with a loop error", test_pagination_loop },
 		{ "a refused service account fails without showing secrets", test_bad_credentials },
+		{ "RESOURCE_EXHAUSTED is retried", test_resource_exhausted },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {

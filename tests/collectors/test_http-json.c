@@ -250,6 +250,53 @@ static void test_config_errors(void)
 	free(dir);
 }
 
+/* Paging by response header: the Microsoft 365 content listing (NextPageUri). */
+static const char *m365_source = "[source m365]\n"
+				 "type = http-json\n"
+				 "endpoint = @BASE@\n"
+				 "ca_file = @CA@\n"
+				 "auth = oauth2\n"
+				 "token_url = @BASE@/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token\n"
+				 "client_id = aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee\n"
+				 "client_secret_file = @DIR@/azure-secret\n"
+				 "scope = https://manage.office.com/.default\n"
+				 "path = /api/v1.0/11111111-2222-3333-4444-555555555555/activity/feed/subscriptions/content"
+				 "?contentType=Audit.General\n"
+				 "paging = header\n"
+				 "next_header = NextPageUri\n"
+				 "kind = m365.content\n"
+				 "id = /contentId\n"
+				 "observed = /contentCreated\n"
+				 "fields = type:/contentType, uri:/contentUri\n"
+				 "retry_base_ms = 10\n";
+
+static void test_header_paging(void)
+{
+	struct ctest t;
+	CU_ASSERT_EQUAL_FATAL(ctest_start(&t, pki, "azure", NULL), 0);
+	struct collector_result res;
+	CU_ASSERT_EQUAL(ctest_run(&t, m365_source, &res), 0);
+	if (strcmp(res.outcome, "success") != 0)
+		fprintf(stderr, "m365: %s\n", res.error);
+	json_t *facts = ctest_facts(&t, "m365.content");
+	CU_ASSERT_EQUAL(json_array_size(facts), 250);
+	CU_ASSERT_EQUAL(ctest_count(facts, "type", json_string("Audit.General")), 250);
+	json_decref(facts);
+	CU_ASSERT_EQUAL(res.pages, 3);
+	/* three pages, one token */
+	CU_ASSERT_EQUAL(fake_requests(&t.fake, "/api/v1.0/", 3), 3);
+	CU_ASSERT_EQUAL(fake_requests(&t.fake, "/11111111-2222-3333-4444-555555555555/oauth2", 1), 1);
+	ctest_stop(&t);
+
+	/* a NextPageUri that repeats is a loop */
+	const char *loop[] = { "--loop", NULL };
+	CU_ASSERT_EQUAL_FATAL(ctest_start(&t, pki, "azure", loop), 0);
+	CU_ASSERT_NOT_EQUAL(ctest_run(&t, m365_source, &res), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(res.error, "pagination loop"));
+	CU_ASSERT_EQUAL(ctest_scalar(&t, "SELECT count(*) FROM evidence"), 0);
+	ctest_stop(&t);
+}
+
 int main(void)
 {
 	CU_TestInfo tests[] = {
@@ -258,6 +305,7 @@ int main(void)
 		{ "KnowBe4 bare arrays: whole items", test_knowbe4_whole_items },
 		{ "no array at items fails the run", test_no_items },
 		{ "configuration errors name the file and the line", test_config_errors },
+		{ "paging by response header (NextPageUri)", test_header_paging },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {

@@ -806,6 +806,13 @@ class AzureApp(BaseApp):
     _TOKEN_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
     _API_RE = re.compile(r"^/subscriptions/([^/]+)/providers/microsoft\.insights/eventtypes/"
                          r"management/values/?$", re.I)
+    # Microsoft 365 Management Activity API (same Entra tenant): the content
+    # listing, which pages with the NextPageUri response header.
+    _O365_RE = re.compile(r"^/api/v1\.0/([^/]+)/activity/feed/subscriptions/content$")
+    O365_AUDIENCE = "https://manage.office.com/.default"
+    O365_TYPES = ("Audit.AzureActiveDirectory", "Audit.Exchange", "Audit.SharePoint", "Audit.General",
+                  "DLP.All")
+    O365_BLOBS = 250  # content blobs per content type in any 24 h window
     SELECTABLE = ("authorization", "claims", "correlationId", "description", "eventDataId",
                   "eventName", "eventTimestamp", "httpRequest", "level", "operationId",
                   "operationName", "properties", "resourceGroupName", "resourceProviderName",
@@ -821,7 +828,7 @@ class AzureApp(BaseApp):
     def classify(self, req):
         if self._TOKEN_RE.match(req.path):
             return "token"
-        if req.path.lower().startswith("/subscriptions/"):
+        if req.path.lower().startswith("/subscriptions/") or req.path.startswith("/api/v1.0/"):
             return "api"
         return None
 
@@ -880,6 +887,9 @@ class AzureApp(BaseApp):
         m = self._TOKEN_RE.match(req.path)
         if m:
             return self.token(req, m.group(1))
+        m = self._O365_RE.match(req.path)
+        if m:
+            return self.o365_content(req, m.group(1))
         m = self._API_RE.match(req.path)
         if not m:
             return self.arm_error(404, "InvalidResourceType" if req.path.lower().startswith(
@@ -989,6 +999,60 @@ class AzureApp(BaseApp):
                                   "'https://management.azure.com/'."
                                   % info["scope"][:-len(".default")])
         return None
+
+    # -- Microsoft 365 content listing
+    def o365_error(self, status, code, message):
+        return json_response(status, {"error": {"code": code, "message": message}}, self.json_type)
+
+    def o365_content(self, req, tenant):
+        req.log_extra["op"] = "ListAvailableContent"
+        info, err = self.store.check(req.bearer())
+        req.log_extra["auth_ok"] = err is None
+        if err is not None:
+            return self.o365_error(401, "AF10001" if err == "missing" else "AF10002",
+                                   "Authorization has been denied for this request (%s token)." % err)
+        if info["scope"] != self.O365_AUDIENCE:
+            req.log_extra["auth_ok"] = False
+            return self.o365_error(401, "AF10001", "The token does not carry ActivityFeed.Read "
+                                   "for https://manage.office.com.")
+        if tenant != self.args.tenant:
+            return self.o365_error(403, "AF20010", "The tenant ID in the URL does not match the "
+                                   "tenant of the token.")
+        q = req.query
+        ctype = (q.get("contentType") or [None])[0]
+        if ctype not in self.O365_TYPES:
+            return self.o365_error(400, "AF20020", "contentType is missing or not supported.")
+        start, end = (q.get("startTime") or [None])[0], (q.get("endTime") or [None])[0]
+        if (start is None) != (end is None):
+            return self.o365_error(400, "AF20030", "Start time and end time must both be specified "
+                                   "(or both omitted) and be less than or equal to 24 hours apart.")
+        page = 0
+        nxt = (q.get("nextPage") or [None])[0]
+        if nxt is not None:
+            if not nxt.isdigit():
+                return self.o365_error(400, "AF20031", "Invalid nextPage input: %s." % nxt)
+            page = int(nxt)
+        size = self.page_size
+        blobs = []
+        port = self.server.port
+        for i in range(page * size, min((page + 1) * size, self.O365_BLOBS)):
+            created = self.cfg.now - 86400 + (i * 86400) // self.O365_BLOBS
+            cid = "%s$%s$%d" % (det_uuid("o365", self.cfg.scenario, ctype, i).replace("-", ""), ctype, i)
+            blobs.append({"contentType": ctype, "contentId": cid,
+                          "contentUri": "https://%s:%d/api/v1.0/%s/activity/feed/audit/%s"
+                                        % (self.args.advertise_host, port, tenant, cid),
+                          "contentCreated": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(created)),
+                          "contentExpiration": time.strftime("%Y-%m-%dT%H:%M:%S.000Z",
+                                                             time.gmtime(created + 7 * 86400))})
+        headers = []
+        if (page + 1) * size < self.O365_BLOBS:
+            keep = "&".join("%s=%s" % (k, urllib.parse.quote(v[0], safe=""))
+                            for k, v in q.items() if k != "nextPage")
+            nxt_page = page if self.loop() else page + 1
+            headers.append(("NextPageUri", "https://%s:%d%s?%s&nextPage=%d"
+                            % (self.args.advertise_host, port, req.path, keep, nxt_page)))
+        req.log_extra.update({"items": len(blobs), "has_next": bool(headers)})
+        return json_response(200, blobs, self.json_type, headers)
 
     _CLAUSE = re.compile(r"^\s*(\w+)\s+(ge|le|eq)\s+'([^']*)'\s*$", re.I)
 
