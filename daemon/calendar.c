@@ -110,6 +110,16 @@ static void earliest(time_t *next, time_t t, time_t now)
 		*next = t;
 }
 
+static void log_outcome(int r, enum nc_outcome out, int64_t id, const char *title)
+{
+	if (r == 0 && out == NC_RAISED)
+		log_notice("nonconformity %lld raised: %s", (long long)id, title);
+	else if (r == 0 && out == NC_REOPENED)
+		log_notice("nonconformity %lld reopened: %s", (long long)id, title);
+	else if (r == 0 && out == NC_RECOVERED)
+		log_notice("nonconformity %lld recovered, awaiting verification: %s", (long long)id, title);
+}
+
 static int gap_check(struct store *st, const struct config *cfg, const struct config_section *s, time_t now,
 		     time_t *next)
 {
@@ -127,7 +137,8 @@ static int gap_check(struct store *st, const struct config *cfg, const struct co
 	time_t first = (time_t)scalar(st, "SELECT min(started_at) FROM runs WHERE source = ?", s->name);
 	if (last == 0 && first == 0)
 		return 0; /* never tried yet */
-	uint64_t grace = grace_of(s, &cad);
+	/* a run may start up to jitter late without being a gap */
+	uint64_t grace = grace_of(s, &cad) + config_get_duration(s, "jitter", 0);
 	time_t expected = last ? sched_slot_after(&cad, last, cfg->daemon.timezone) : first;
 	time_t deadline = expected + (time_t)grace;
 	earliest(next, deadline, now);
@@ -153,8 +164,7 @@ static int gap_check(struct store *st, const struct config *cfg, const struct co
 	enum nc_outcome out;
 	int64_t id;
 	int r = nc_observe(st, &o, now, &out, &id);
-	if (r == 0 && out == NC_RAISED)
-		log_notice("nonconformity %lld raised: %s", (long long)id, title);
+	log_outcome(r, out, id, title);
 	json_decref(ev);
 	json_decref(controls);
 	return r;
@@ -242,8 +252,7 @@ static int activity_check(struct store *st, const struct config *cfg, const stru
 	enum nc_outcome out;
 	int64_t id;
 	int r = nc_observe(st, &o, now, &out, &id);
-	if (r == 0 && out == NC_RAISED)
-		log_notice("nonconformity %lld raised: %s", (long long)id, title);
+	log_outcome(r, out, id, title);
 	json_decref(controls);
 	json_decref(ev);
 	return r;
@@ -261,6 +270,19 @@ int calendar_evaluate(struct store *st, const struct config *cfg, time_t now, ti
 	for (const struct config_section *a = config_next(cfg, "activity", NULL); r == 0 && a;
 	     a = config_next(cfg, "activity", a))
 		r = activity_check(st, cfg, a, now, next);
+	/* corrective actions escalate at their due date, runs or not */
+	int escalated = 0;
+	if (r == 0)
+		r = nc_escalate(st, now, &escalated);
+	if (r == 0 && escalated > 0)
+		log_notice("%d nonconformity corrective action(s) escalated: past their due date", escalated);
+	if (r == 0) {
+		time_t due = (time_t)scalar(st,
+					    "SELECT min(due_at) FROM ncs WHERE state = 'action-planned' AND escalated_at IS NULL"
+					    " AND due_at IS NOT NULL",
+					    NULL);
+		earliest(next, due, now);
+	}
 	if (r < 0) {
 		store_rollback(st);
 		return r;
@@ -274,6 +296,12 @@ int calendar_attest(struct store *st, const struct config *cfg, const char *acti
 	const struct config_section *a = config_find(cfg, "activity", activity);
 	if (a == NULL) {
 		snprintf(err, errlen, "no [activity %s] in the configuration", activity);
+		return -1;
+	}
+	if (config_get(a, "sources") != NULL || config_get(a, "kpis") != NULL) {
+		snprintf(err, errlen,
+			 "activity %s is automated: it is done when its %s run, not by an attestation", activity,
+			 config_get(a, "sources") ? "sources" : "KPIs");
 		return -1;
 	}
 	char *data = NULL;

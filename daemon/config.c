@@ -652,6 +652,21 @@ static const char *section_label(const struct config_section *s, char *buf, size
 	return buf;
 }
 
+/* Every item of a controls list must be an Annex A control. */
+static void check_controls(const struct config_entry *e, const char *label, const struct config_hooks *hooks,
+			   struct config_errors *errs)
+{
+	char *copy = strdup(e->value);
+	char *save = NULL;
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		t = trim(t);
+		char err[256];
+		if (*t && hooks->check_control(t, err, sizeof(err)) < 0)
+			config_errors_add(errs, e->file, e->line, "%s key '%s': %s", label, e->key, err);
+	}
+	free(copy);
+}
+
 static void check_section(const struct config_section *s, const struct config_key *const *tables,
 			  size_t n_tables, const struct config_hooks *hooks, struct config_errors *errs)
 {
@@ -670,6 +685,8 @@ static void check_section(const struct config_section *s, const struct config_ke
 		else if (k->type == CONFIG_T_SECRET && hooks != NULL && hooks->check_secret != NULL &&
 			 hooks->check_secret(e->value, err, sizeof(err)) < 0)
 			config_errors_add(errs, e->file, e->line, "%s key '%s': %s", label, e->key, err);
+		else if (strcmp(e->key, "controls") == 0 && hooks != NULL && hooks->check_control != NULL)
+			check_controls(e, label, hooks, errs);
 	}
 	for (size_t t = 0; t < n_tables; t++) {
 		if (tables[t] == NULL)
@@ -693,7 +710,7 @@ static void check_all(struct config *cfg, const struct config_hooks *hooks, stru
 		const struct config_section *s = &cfg->sections[i];
 		const struct section_kind *k = find_kind(s->kind);
 		if (strcmp(s->kind, "kpi") == 0 && hooks != NULL && hooks->kpi_known != NULL && !hooks->kpi_known(s->name))
-			config_errors_add(errs, s->file, s->line, "[kpi %s]: unknown KPI '%s' (ismsctl kpi list shows them)",
+			config_errors_add(errs, s->file, s->line, "[kpi %s]: unknown KPI '%s' (see ismsd.conf(5) for the list)",
 					  s->name, s->name);
 		if (strcmp(s->kind, "source") != 0) {
 			const struct config_key *tables[] = { k->keys };

@@ -78,13 +78,42 @@ static int row_categories(void *arg, const struct store_val *c, size_t n)
 	return 0;
 }
 
+/* Non-zero when ref (a 2022 id, with or without "A.", or a 2013 id) is id. */
+static int ref_is(const char *ref, size_t len, const char *id)
+{
+	char buf[32];
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, ref, len);
+	buf[len] = '\0';
+	const char *ids[CATALOG_MAX_TARGETS];
+	size_t n = catalog_resolve(buf, ids, CATALOG_MAX_TARGETS);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
 static int has_control(json_t *arr, const char *id)
 {
 	size_t i;
 	json_t *v;
 	json_array_foreach(arr, i, v)
-	if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+	if (json_is_string(v) && ref_is(json_string_value(v), json_string_length(v), id))
 		return 1;
+	return 0;
+}
+
+/* Attestations count for the controls their activity names. */
+static int row_attested(void *arg, const struct store_val *c, size_t n)
+{
+	struct ctx *x = arg;
+	if (n < 3 || c[0].type != STORE_TEXT)
+		return 0;
+	const char *ids[CATALOG_MAX_TARGETS];
+	size_t k = catalog_resolve(c[0].s, ids, CATALOG_MAX_TARGETS);
+	for (size_t i = 0; i < k; i++)
+		credit(x, ids[i], c[1].i, c[2].i);
 	return 0;
 }
 
@@ -96,12 +125,11 @@ static int kpi_names_control(const struct config *cfg, const char *kpi, const ch
 	const char *list = s && config_get(s, "controls") ? config_get(s, "controls") : d ? d->controls : NULL;
 	if (list == NULL)
 		return 0;
-	size_t l = strlen(id);
 	for (const char *p = list; *p;) {
 		while (*p == ' ' || *p == ',')
 			p++;
 		size_t k = strcspn(p, ", ");
-		if (k == l && strncmp(p, id, l) == 0)
+		if (ref_is(p, k, id))
 			return 1;
 		p += k;
 	}
@@ -127,6 +155,13 @@ int controls_list(struct store *st, const struct config *cfg, const struct soa *
 				" json_each(e.payload, '$.categories') c WHERE e.kind = 'audit.event'"
 				" GROUP BY e.source, c.value",
 				NULL, 0, row_categories, &x, NULL);
+	if (r == 0)
+		r = store_query(st,
+				"SELECT c.value, count(*), max(e.collected_at) FROM evidence e"
+				" JOIN runs r ON r.id = e.run_id AND r.outcome = 'success',"
+				" json_each(e.payload, '$.controls') c WHERE e.kind = 'activity.attestation'"
+				" GROUP BY c.value",
+				NULL, 0, row_attested, &x, NULL);
 	if (r == 0)
 		r = kpi_latest(st, cfg, &kpis);
 	if (r == 0)

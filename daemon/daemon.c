@@ -6,11 +6,22 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "catalog.h"
 #include "collector.h"
 #include "daemon.h"
 #include "kpi.h"
 #include "secret.h"
 #include "soa.h"
+
+static int check_control(const char *ref, char *err, size_t errlen)
+{
+	const char *ids[CATALOG_MAX_TARGETS];
+	if (catalog_resolve(ref, ids, CATALOG_MAX_TARGETS) > 0)
+		return 0;
+	snprintf(err, errlen, "'%s' is not an ISO/IEC 27001 Annex A control (2022 such as 8.8, or 2013 such as A.12.6.1)",
+		 ref);
+	return -1;
+}
 
 struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs)
 {
@@ -18,6 +29,7 @@ struct config *daemon_config_load(const char *path, int check_secrets, struct co
 		.source_keys = collector_type_keys,
 		.check_secret = check_secrets ? secret_check : NULL,
 		.kpi_known = kpi_known,
+		.check_control = check_control,
 	};
 	struct config *cfg = config_load(path, NULL, &hooks, errs);
 	if (cfg == NULL)

@@ -108,15 +108,20 @@ static int load_config(struct ctl *c)
 	return 0;
 }
 
+/* Returns 0, or -1 after printing why. */
 static int open_store_flags(struct ctl *c, int must_exist, unsigned flags)
 {
 	if (!must_exist && access(c->store_path, F_OK) != 0)
 		return 0;
-	if (access(c->store_path, F_OK) != 0)
-		return fail("no evidence store at %s yet (has ismsd run?)", c->store_path);
+	if (access(c->store_path, F_OK) != 0) {
+		fail("no evidence store at %s yet (has ismsd run?)", c->store_path);
+		return -1;
+	}
 	char err[512];
-	if (store_open(c->store_path, flags, &c->store, err, sizeof(err)) < 0)
-		return fail("%s", err);
+	if (store_open(c->store_path, flags, &c->store, err, sizeof(err)) < 0) {
+		fail("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -186,13 +191,13 @@ static int cmd_status(struct ctl *c)
 	}
 	printf("config: %s\nstore:  %s%s\n\n", c->config_path, c->store_path,
 	       c->store ? "" : " (not created yet)");
-	printf("%-20s %-16s %-9s %-21s %-11s %-21s\n", "SOURCE", "TYPE", "ENABLED", "LAST RUN", "OUTCOME", "NEXT DUE");
+	printf("%-20s %-18s %-9s %-21s %-11s %-21s\n", "SOURCE", "TYPE", "ENABLED", "LAST RUN", "OUTCOME", "NEXT DUE");
 	size_t i;
 	json_t *e;
 	json_array_foreach(sources, i, e)
 	{
 		json_t *lr = json_object_get(e, "last_run");
-		printf("%-20s %-16s %-9s %-21s %-11s %-21s\n", str_or(e, "name", ""), str_or(e, "type", ""),
+		printf("%-20s %-18s %-9s %-21s %-11s %-21s\n", str_or(e, "name", ""), str_or(e, "type", ""),
 		       json_is_true(json_object_get(e, "enabled")) ? "yes" : "no", str_or(lr, "started_at", "-"),
 		       str_or(lr, "outcome", "-"), str_or(e, "next_due", "-"));
 		const char *err = str_or(lr, "error", NULL);
@@ -356,6 +361,14 @@ static int cmd_kpi_list(struct ctl *c)
 
 static int cmd_nc_list(struct ctl *c)
 {
+	static const char *const states[] = { "open", "acknowledged", "action-planned", "resolved", "closed", NULL };
+	if (c->state != NULL) {
+		size_t i = 0;
+		while (states[i] && strcmp(states[i], c->state) != 0)
+			i++;
+		if (states[i] == NULL)
+			return fail("--state takes open, acknowledged, action-planned, resolved or closed");
+	}
 	if (open_store(c, 1) < 0)
 		return 1;
 	json_t *list = NULL;

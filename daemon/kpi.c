@@ -117,9 +117,12 @@ static int row_two(void *arg, const struct store_val *c, size_t n)
 	return 0;
 }
 
-/* The latest committed run of each source (in scope) holding facts of a kind. */
-#define LATEST(kind)                                                                              \
-	"WITH latest AS (SELECT max(run_id) AS run FROM run_kinds WHERE kind = '" kind "'"      \
+/* The latest successful run of each source (in scope) that collects facts
+ * of a kind, whether or not that run found any: a source whose newest
+ * snapshot holds no missing patch has none missing now. */
+#define LATEST(kind)                                                                               \
+	"WITH latest AS (SELECT max(id) AS run FROM runs WHERE outcome = 'success'"              \
+	" AND source IN (SELECT DISTINCT source FROM run_kinds WHERE kind = '" kind "')"        \
 	" AND (?1 IS NULL OR source = ?1) GROUP BY source) "
 
 static int latest_runs(struct kpi_ctx *x, const char *kind_sql)
@@ -217,8 +220,9 @@ static int patch_critical_age(struct kpi_ctx *x)
 	struct store_val a[] = { STORE_V_TEXT(x->scope) };
 	struct oldest o = { 0, 0, x->v };
 	r = store_query(x->st,
-			"WITH latest AS (SELECT max(run_id) AS run FROM run_kinds WHERE kind IN ('patch.missing', 'patch.vuln')"
-			" AND (?1 IS NULL OR source = ?1) GROUP BY source, kind),"
+			"WITH latest AS (SELECT max(id) AS run FROM runs WHERE outcome = 'success' AND source IN"
+			" (SELECT DISTINCT source FROM run_kinds WHERE kind = 'patch.host')"
+			" AND (?1 IS NULL OR source = ?1) GROUP BY source),"
 			" cur AS (SELECT id, source, kind, ext_id FROM evidence WHERE run_id IN (SELECT run FROM latest)"
 			" AND kind IN ('patch.missing', 'patch.vuln')"
 			" AND lower(json_extract(payload, '$.severity')) = 'critical')"

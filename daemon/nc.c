@@ -122,11 +122,13 @@ int nc_observe(struct store *st, const struct nc_observation *o, time_t now, enu
 				 STORE_V_TEXT(evidence),
 				 STORE_V_INT(now),
 				 STORE_V_TEXT(reopen ? "open" : cur.state),
+				 STORE_V_TEXT(o->title),
+				 STORE_V_TEXT(controls),
 				 STORE_V_INT(cur.id) };
 	r = store_query(st,
 			"UPDATE ncs SET observed = ?, threshold = ?, severity = ?, evidence = ?, updated_at = ?,"
-			" state = ?, condition = 'active' WHERE id = ?",
-			a, 7, NULL, NULL, NULL);
+			" state = ?, title = ?, controls = ?, condition = 'active' WHERE id = ?",
+			a, 9, NULL, NULL, NULL);
 	if (r < 0)
 		goto out;
 	if (reopen) {

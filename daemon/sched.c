@@ -311,6 +311,14 @@ int sched_cadence_parse(const char *s, struct sched_cadence *c, char *err, size_
 		c->kind = SCHED_CALENDAR;
 		if (cal_parse(s, &c->cal) < 0)
 			goto bad;
+		/* an expression that never matches (30 February, a past year) */
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		if (cal_next_wall(&c->cal, timegm(&tm)) < 0) {
+			snprintf(err, errlen, "'%s' never matches in the next five years", s);
+			return -1;
+		}
 		return 0;
 	}
 	if (i < nt) {

@@ -95,6 +95,9 @@ struct config_hooks {
 	int (*check_secret)(const char *ref, char *err, size_t errlen);
 	/* When set, [kpi NAME] must name a KPI this returns non-zero for. */
 	int (*kpi_known)(const char *name);
+	/* When set, every item of a controls key is checked with it.
+	 * Returns 0, or -1 with err set. */
+	int (*check_control)(const char *ref, char *err, size_t errlen);
 };
 
 /*

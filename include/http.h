@@ -40,7 +40,7 @@ struct http_options {
 	unsigned max_attempts;	/* max_attempts, default 5 */
 	uint64_t retry_budget_s; /* retry_budget: total time for one request with retries, default 900 */
 	unsigned retry_base_ms; /* retry_base_ms: first back-off ceiling, default 1000 */
-	unsigned max_pages;	/* max_pages per run, default 100000 */
+	unsigned max_pages;	/* max_pages per paged request sequence, default 100000 */
 	double rate_limit;	/* rate_limit: requests per second, 0 = none */
 };
 

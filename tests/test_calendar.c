@@ -222,6 +222,13 @@ static void test_automated_activity(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "kind")), "sources");
 	CU_ASSERT(json_is_true(json_object_get(a, "overdue")));
 	json_decref(cal);
+	/* an automated activity is done by its sources, not by an attestation */
+	char *f = th_write(th_dir, "x.txt", "x", 0644);
+	char err[256];
+	int64_t ev = 0;
+	CU_ASSERT_EQUAL(calendar_attest(st, cfg, "patch-review", f, "done", "bob", T0, &ev, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "activity patch-review is automated"));
+	free(f);
 	run(st, "ssm", T0, 1);
 	CU_ASSERT_EQUAL(calendar_list(st, cfg, T0 + 60, &cal), 0);
 	a = json_array_get(cal, 0);

@@ -269,6 +269,15 @@ static void test_attest(void)
 	CU_ASSERT(json_is_false(json_object_get(a, "overdue")));
 	json_decref(cal);
 
+	/* the attestation counts as evidence for the activity's controls */
+	json_t *controls = ctl_json("controls", NULL, NULL, NULL, &st);
+	size_t i;
+	json_t *c;
+	json_array_foreach(controls, i, c)
+	if (strcmp(json_string_value(json_object_get(c, "id")), "5.4") == 0)
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(c, "evidence_count")), 1);
+	json_decref(controls);
+
 	/* a missing --file is a usage error on stderr */
 	const char *bad[] = { th_bin("ISMSCTL"), "--config", conf, "attest", "management-review", "--note", "x", NULL };
 	CU_ASSERT_EQUAL_FATAL(th_run(bad, NULL, &p), 0);

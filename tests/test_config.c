@@ -88,6 +88,8 @@ static const struct error_case error_cases[] = {
 	{ "inline secret", "[webhook w]\nurl = https://h.example/\nsecret = whsec_abc\n", NULL, 3,
 	  "[webhook w] key 'secret': secrets are never put inline" },
 	{ "inline token", "[source s]\ntype = self\ntoken = abc\n", NULL, 3, "key 'token': secrets are never put inline" },
+	{ "unknown control", "[source s]\ntype = self\ncontrols = 8.8, 99.99\n", NULL, 3,
+	  "[source s] key 'controls': '99.99' is not an ISO/IEC 27001 Annex A control" },
 };
 
 static void test_error_classes(void)
@@ -214,7 +216,7 @@ static void test_valid_config(void)
 			   "type = self\n"
 			   "schedule = weekly fri 17:30\n"
 			   "enabled = no\n"
-			   "controls = 8.15, 8.16\n";
+			   "controls = 8.15, A.8.16, A.12.4.1\n";
 	struct config_errors errs = { 0 };
 	char *path = NULL;
 	struct config *cfg = load(text, "[source other]\ntype = self\n", &errs, &path);

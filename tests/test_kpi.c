@@ -377,6 +377,37 @@ static void test_lifecycle(void)
 	store_close(st);
 }
 
+/* Once a later snapshot of a source has no missing critical patch, none
+ * counts any more, even though an older run held some. */
+static void test_snapshot_replaces_older(void)
+{
+	struct store *st = fresh();
+	struct config *cfg = config_for("patch.critical_age_days", 15, NULL);
+	char t[UTIL_ISO_TIME_LEN];
+	iso(NOW - 40 * DAY, t);
+	json_t *old = json_array();
+	add(old, "patch.host", "h1", json_pack("{s:s, s:b, s:b, s:s}", "host_id", "h1", "compliant", 0, "scanned", 1, "last_scan", t));
+	add(old, "patch.missing", "h1/KB1", json_pack("{s:s, s:s, s:s}", "host_id", "h1", "kb", "KB1", "severity", "Critical"));
+	commit_run(st, "ssm", NOW - 40 * DAY, old);
+	int breached = 0;
+	CU_ASSERT_EQUAL(kpi_evaluate(st, cfg, NOW - 10 * DAY, &breached), 0);
+	CU_ASSERT_EQUAL(breached, 1); /* 30 days old */
+	json_t *now = json_array();
+	iso(NOW - HOUR, t);
+	add(now, "patch.host", "h1", json_pack("{s:s, s:b, s:b, s:s}", "host_id", "h1", "compliant", 1, "scanned", 1, "last_scan", t));
+	commit_run(st, "ssm", NOW, now);
+	CU_ASSERT_EQUAL(kpi_evaluate(st, cfg, NOW + 60, &breached), 0);
+	CU_ASSERT_EQUAL(breached, 0);
+	struct latest l = { 0 };
+	struct store_val a[] = { STORE_V_TEXT("patch.critical_age_days") };
+	store_query(st, "SELECT value, verdict FROM kpi_values WHERE kpi = ? ORDER BY id DESC LIMIT 1", a, 1, take_latest,
+		    &l, NULL);
+	CU_ASSERT_DOUBLE_EQUAL(l.value, 0, 1e-9);
+	CU_ASSERT_STRING_EQUAL(l.verdict, "met");
+	config_free(cfg);
+	store_close(st);
+}
+
 static void test_unknown_kpi_config(void)
 {
 	char *path = th_write(th_dir, "bad.conf", "[kpi patch.nonsense]\nthreshold = 5\n[kpi training.overdue]\nthreshold = many\n", 0644);
@@ -398,6 +429,7 @@ int main(void)
 	CU_TestInfo tests[] = {
 		{ "each KPI at, just under and just over its threshold", test_thresholds },
 		{ "breach, breach, recovery: one NC and its lifecycle", test_lifecycle },
+		{ "a newer snapshot replaces an older one", test_snapshot_replaces_older },
 		{ "[kpi] sections are checked", test_unknown_kpi_config },
 		CU_TEST_INFO_NULL,
 	};

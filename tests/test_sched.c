@@ -137,7 +137,7 @@ static void test_parse_errors(void)
 			      "monthly 0", "annually 02-30", "annually 13-01", "every", "every 5s", "every soon",
 			      "hourly 10:00", "daily 10:00 extra", "weekly monkey", "weekly mo",
 			      "Mon..Fri *-*-* 25:00", "*-13-01 00:00", "Funday 10:00", "*-*-* 10:60", "*-*-0 10:00",
-			      "1969-01-01 00:00", "*-*-* 10:00 extra", NULL };
+			      "1969-01-01 00:00", "*-*-* 10:00 extra", "*-02-30 10:00", "2001-01-01 00:00", NULL };
 	for (size_t i = 0; bad[i]; i++) {
 		struct sched_cadence c;
 		char err[256] = "";
