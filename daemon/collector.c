@@ -16,6 +16,9 @@
 #include "store.h"
 #include "util.h"
 
+/* The default cap on the facts of one run (bounded work and store growth). */
+#define COLLECT_MAX_FACTS 20000000ULL
+
 struct collector *collector_configure(const struct config_section *s, struct config_errors *errs)
 {
 	const char *type = config_get(s, "type");
@@ -106,6 +109,11 @@ static int stage_fact(struct collect_ctx *ctx, const char *kind, time_t observed
 	char *json = json_dumps(fact, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (json == NULL)
 		return collect_fail(ctx, "cannot serialize a %s fact", kind);
+	if (ctx->max_facts > 0 && ctx->facts >= ctx->max_facts) {
+		free(json);
+		return collect_fail(ctx, "more than max_facts (%llu) facts in one run; nothing of it is kept",
+				    (unsigned long long)ctx->max_facts);
+	}
 	int r = store_add_fact(ctx->store, ctx->run_id, ctx->source, kind, ctx->started, observed, ext_id, dedup, json,
 			       strlen(json), page_id, NULL);
 	free(json);
@@ -199,12 +207,14 @@ int collector_run(struct collector *c, struct store *st, const struct config *cf
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
+	const struct config_section *sec = cfg ? config_find(cfg, "source", c->name) : NULL;
 	struct collect_ctx ctx = {
 		.source = c->name,
 		.started = util_now(),
 		.config = cfg,
 		.cancel = cancel,
 		.store = st,
+		.max_facts = sec ? config_get_uint(sec, "max_facts", COLLECT_MAX_FACTS) : COLLECT_MAX_FACTS,
 	};
 	int r = store_run_begin(st, c->name, c->ops->name, ctx.started, &ctx.run_id);
 	if (r < 0) {

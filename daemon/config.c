@@ -39,6 +39,8 @@ static const struct config_key daemon_keys[] = {
 	{ "workers", CONFIG_T_UINT, 0, NULL, 1, 64 },
 	{ "shutdown_timeout", CONFIG_T_DURATION, 0, NULL, 1, 3600 },
 	{ "soa_file", CONFIG_T_PATH, 0, NULL, 0, 0 },
+	{ "max_store_size", CONFIG_T_SIZE, 0, NULL, 1024 * 1024, 0 },
+	{ "retention", CONFIG_T_DURATION, 0, NULL, 86400, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
 
@@ -49,6 +51,7 @@ static const struct config_key source_common_keys[] = {
 	{ "enabled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
 	{ "grace", CONFIG_T_DURATION, 0, NULL, 0, 0 },
 	{ "jitter", CONFIG_T_DURATION, 0, NULL, 0, 86400 },
+	{ "max_facts", CONFIG_T_UINT, 0, NULL, 1, 1000000000 },
 	{ "controls", CONFIG_T_LIST, 0, NULL, 0, 0 },
 	{ "owner", CONFIG_T_STRING, 0, NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },
@@ -747,6 +750,9 @@ static int set_daemon(struct config *cfg)
 	cfg->daemon.log_level = log_level_from_name(d ? config_get_default(d, "log_level", "info") : "info");
 	cfg->daemon.workers = (unsigned)(d ? config_get_uint(d, "workers", 4) : 4);
 	cfg->daemon.shutdown_timeout_s = d ? config_get_duration(d, "shutdown_timeout", 30) : 30;
+	cfg->daemon.max_store_bytes = d ? config_get_size(d, "max_store_size", 0) : 0;
+	/* auditors expect three years of evidence */
+	cfg->daemon.retention_s = d ? config_get_duration(d, "retention", 3 * 365 * 86400ULL) : 3 * 365 * 86400ULL;
 	if (cfg->daemon.state_dir == NULL || cfg->daemon.timezone == NULL)
 		return -ENOMEM;
 	return 0;

@@ -89,6 +89,7 @@ struct daemon_ctx {
 	uint64_t watchdog_usec;
 	int done_pipe[2];
 	int lock_fd;
+	time_t last_prune;
 	atomic_int cancel;
 	unsigned running;
 	unsigned once_left;
@@ -225,7 +226,12 @@ static void *job_main(void *arg)
 	struct job *j = arg;
 	struct store *st = NULL;
 	char err[512];
-	if (store_open(j->store_path, 0, &st, err, sizeof(err)) < 0) {
+	if (store_open(j->store_path, 0, &st, err, sizeof(err)) < 0 ||
+	    store_set_max_size(st, j->gen->cfg->daemon.max_store_bytes) < 0) {
+		if (st != NULL) {
+			snprintf(err, sizeof(err), "cannot set max_store_size: %s", store_errmsg(st));
+			store_close(st);
+		}
 		snprintf(j->res.error, sizeof(j->res.error), "%s", err);
 		j->res.outcome = "failed";
 		log_event(LOG_EV_RUN_FAILED, LOG_ERR, j->gen->src[j->idx].col->name, "source %s: %s",
@@ -334,6 +340,18 @@ static int on_judge(sd_event_source *s, uint64_t usec, void *userdata);
 static void judge(struct daemon_ctx *d)
 {
 	time_t next = 0;
+	time_t now = util_now();
+	/* retention, at most hourly: raw pages older than it lose their bytes
+	 * (their evidence rows and SHA-256 stay) */
+	if (now - d->last_prune >= 3600) {
+		int pruned = 0;
+		d->last_prune = now;
+		if (store_prune_pages(d->store, now - (time_t)d->gen->cfg->daemon.retention_s, &pruned) < 0)
+			log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "retention pruning failed: %s", store_errmsg(d->store));
+		else if (pruned > 0)
+			log_notice("retention: the bytes of %d raw page(s) older than the retention period were pruned",
+				   pruned);
+	}
 	if (calendar_evaluate(d->store, d->gen->cfg, util_now(), &next) < 0) {
 		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "calendar check failed: %s", store_errmsg(d->store));
 		next = util_now() + 600;
@@ -583,6 +601,10 @@ static int open_store(struct daemon_ctx *d)
 	char err[512];
 	if (store_open(d->store_path, STORE_CHECK, &d->store, err, sizeof(err)) < 0) {
 		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "%s", err);
+		return -1;
+	}
+	if (store_set_max_size(d->store, d->gen->cfg->daemon.max_store_bytes) < 0) {
+		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "cannot set max_store_size: %s", store_errmsg(d->store));
 		return -1;
 	}
 	int n = 0;

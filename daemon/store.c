@@ -978,3 +978,63 @@ void store_rollback(struct store *st)
 	tx_rollback(st);
 	exec_simple(st, "PRAGMA synchronous = NORMAL");
 }
+
+/* ---- limits and retention -------------------------------------------------------- */
+
+int store_set_max_size(struct store *st, uint64_t bytes)
+{
+	if (bytes == 0)
+		return 0;
+	sqlite3_stmt *s = NULL;
+	int64_t page = 4096;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		page = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	/* PRAGMA takes no bound parameters; the count is a number we computed */
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)(bytes / (uint64_t)(page > 0 ? page : 4096)));
+	return exec_simple(st, sql);
+}
+
+int store_prune_pages(struct store *st, time_t before, int *pruned)
+{
+	*pruned = 0;
+	int r = tx_begin(st);
+	if (r == 0)
+		r = exec_simple(st, "PRAGMA defer_foreign_keys = ON");
+	sqlite3_stmt *s = NULL;
+	if (r == 0) {
+		/* blobs that only pages older than the cut-off refer to */
+		int rc = sqlite3_prepare_v2(st->db,
+					    "DELETE FROM blobs WHERE sha256 IN (SELECT blob_sha256 FROM evidence"
+					    " WHERE kind = 'raw.page' AND collected_at < ?1 AND blob_sha256 IS NOT NULL)"
+					    " AND NOT EXISTS (SELECT 1 FROM evidence o WHERE o.blob_sha256 = blobs.sha256"
+					    " AND o.collected_at >= ?1)",
+					    -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+			rc = sqlite3_step(s);
+		}
+		sqlite3_finalize(s);
+		r = rc == SQLITE_DONE ? 0 : sql_err(rc ? rc : SQLITE_ERROR);
+	}
+	if (r == 0) {
+		int rc = sqlite3_prepare_v2(st->db,
+					    "UPDATE evidence SET blob_sha256 = NULL WHERE kind = 'raw.page'"
+					    " AND collected_at < ?1 AND blob_sha256 IS NOT NULL"
+					    " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = evidence.blob_sha256)",
+					    -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+			rc = sqlite3_step(s);
+		}
+		*pruned = sqlite3_changes(st->db);
+		sqlite3_finalize(s);
+		r = rc == SQLITE_DONE ? 0 : sql_err(rc ? rc : SQLITE_ERROR);
+	}
+	if (r == 0)
+		return store_run_flush(st);
+	tx_rollback(st);
+	*pruned = 0;
+	return r;
+}

@@ -58,6 +58,7 @@ struct collect_ctx {
 	struct store *store;
 	int64_t run_id;
 	uint64_t facts;
+	uint64_t max_facts; /* the source's max_facts; a run that passes it fails */
 	uint64_t duplicates;
 	uint64_t pages;
 	char *cursor; /* set by collect_cursor_set(), committed with the run */

@@ -63,6 +63,8 @@ struct config_daemon {
 	int log_level;
 	unsigned workers;
 	uint64_t shutdown_timeout_s;
+	uint64_t max_store_bytes; /* 0: no cap */
+	uint64_t retention_s;	  /* raw pages older than this are pruned */
 };
 
 struct config {

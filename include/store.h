@@ -123,6 +123,17 @@ int store_get_page_body(struct store *st, int64_t id, char **data, size_t *len);
  * Returns an object keyed by source name. */
 int store_source_summary(struct store *st, json_t **out);
 
+/* Caps the database at about bytes (PRAGMA max_page_count; 0 = no cap).
+ * A write that would pass it fails with -ENOSPC, like a full disk. */
+int store_set_max_size(struct store *st, uint64_t bytes);
+
+/*
+ * Retention: deletes the bytes of raw pages collected before `before`.  The
+ * evidence rows stay, with their SHA-256, so what was collected and its
+ * hash remain on record.  *pruned receives the number of pages pruned.
+ */
+int store_prune_pages(struct store *st, time_t before, int *pruned);
+
 /* ---- prepared queries for the modules above the store (kpi.c, nc.c) ------ */
 
 /* A bound value or a column value. */

@@ -184,11 +184,66 @@ static void test_sigkill_mid_run(void)
 	free(log);
 }
 
+/* A store at its size cap: the run fails with a clear error, nothing of it
+ * stays, the store is sound, and a later run succeeds once there is room.
+ * A run with more facts than max_facts fails the same way. */
+static void test_store_full_and_caps(void)
+{
+	struct fake f;
+	const char *args[] = { "--events", "4000", NULL };
+	CU_ASSERT_EQUAL_FATAL(fake_start(&f, pki, "aws-cloudtrail", "server.pem", args), 0);
+	char *dir = th_mkdtemp();
+	free(th_write(dir, "creds",
+		      "[default]\naws_access_key_id = AKIDEXAMPLE\n"
+		      "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n",
+		      0600));
+	char *ca = th_path(pki, "ca.pem");
+	const char *caps[] = { "max_store_size = 1M\n", "", "" };
+	const char *facts[] = { "", "max_facts = 1000\n", "" };
+	const char *want[] = { "the evidence store is full", "more than max_facts (1000) facts", NULL };
+	char *db = NULL;
+	CU_ASSERT(asprintf(&db, "%s/state/evidence.db", dir) > 0);
+	for (int i = 0; i < 3; i++) {
+		char *text = NULL;
+		CU_ASSERT(asprintf(&text,
+				   "[daemon]\nstate_dir = %s/state\n%s"
+				   "[source ct]\ntype = aws-cloudtrail\nendpoint = %s\nca_file = %s\nregion = us-east-1\n"
+				   "credentials_file = %s/creds\nrate_limit = 1000\nlookback = 2d\n%s",
+				   dir, caps[i], f.base, ca, dir, facts[i]) > 0);
+		char *conf = th_write(dir, "ismsd.conf", text, 0644);
+		const char *argv[] = { th_bin("ISMSD"), "--once", "--config", conf, NULL };
+		struct th_proc p;
+		CU_ASSERT_EQUAL_FATAL(th_run(argv, NULL, &p), 0);
+		if (want[i] != NULL) {
+			CU_ASSERT_EQUAL(p.status, 2);
+			CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want[i]));
+			CU_ASSERT_EQUAL(scalar(db, "SELECT count(*) FROM evidence"), 0);
+			CU_ASSERT_EQUAL(scalar(db, "PRAGMA quick_check") == -1, 0);
+		} else {
+			if (p.status != 0)
+				fprintf(stderr, "%s\n", p.err);
+			CU_ASSERT_EQUAL(p.status, 0);
+			CU_ASSERT_EQUAL(scalar(db, "SELECT count(*) FROM evidence WHERE kind = 'audit.event'"), 4000);
+		}
+		th_proc_free(&p);
+		free(conf);
+		free(text);
+	}
+	CU_ASSERT_EQUAL(scalar(db, "SELECT count(*) FROM runs WHERE outcome = 'failed'"), 2);
+	CU_ASSERT_EQUAL(scalar(db, "SELECT count(*) FROM runs WHERE outcome = 'success'"), 1);
+	fake_stop(&f);
+	th_rmrf(dir);
+	free(dir);
+	free(db);
+	free(ca);
+}
+
 int main(void)
 {
 	CU_TestInfo tests[] = {
 		{ "SIGTERM in the middle of a run rolls it back", test_sigterm_mid_run },
 		{ "SIGKILL in the middle of a run, then a restart", test_sigkill_mid_run },
+		{ "a full store and max_facts fail a run cleanly", test_store_full_and_caps },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {

@@ -457,6 +457,79 @@ static void test_quick_check(void)
 	free(junk);
 }
 
+/* Retention: old pages lose their bytes, keep their rows and hashes; a blob
+ * a newer page shares stays. */
+static void test_prune_pages(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	int64_t run = 0, old_page = 0, new_page = 0, shared_old = 0;
+	CU_ASSERT_EQUAL(store_run_begin(st, "s", "t", 100, &run), 0);
+	CU_ASSERT_EQUAL(store_add_page(st, run, "s", 100, "https://v.example/1", 200, "old-only", 8, &old_page), 0);
+	CU_ASSERT_EQUAL(store_add_page(st, run, "s", 100, "https://v.example/2", 200, "shared", 6, &shared_old), 0);
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 101, NULL), 0);
+	CU_ASSERT_EQUAL(store_run_begin(st, "s", "t", 1000, &run), 0);
+	CU_ASSERT_EQUAL(store_add_page(st, run, "s", 1000, "https://v.example/2", 200, "shared", 6, &new_page), 0);
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 1001, NULL), 0);
+	/* store_add_page stamps the time received with the clock: make them old/new */
+	store_close(st);
+	char sql[160];
+	snprintf(sql, sizeof(sql), "UPDATE evidence SET collected_at = 100 WHERE id IN (%lld, %lld)", (long long)old_page,
+		 (long long)shared_old);
+	scalar(path, sql);
+	snprintf(sql, sizeof(sql), "UPDATE evidence SET collected_at = 1000 WHERE id = %lld", (long long)new_page);
+	scalar(path, sql);
+	st = open_rw(path);
+	int pruned = -1;
+	CU_ASSERT_EQUAL(store_prune_pages(st, 500, &pruned), 0);
+	CU_ASSERT_EQUAL(pruned, 1);
+	char *body = NULL;
+	size_t len = 0;
+	CU_ASSERT_EQUAL(store_get_page_body(st, old_page, &body, &len), -ENOENT);
+	CU_ASSERT_EQUAL(store_get_page_body(st, shared_old, &body, &len), 0);
+	free(body);
+	CU_ASSERT_EQUAL(store_get_page_body(st, new_page, &body, &len), 0);
+	CU_ASSERT_EQUAL(len, 6);
+	free(body);
+	/* the pruned page's row and hash stay */
+	json_t *item = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_get_evidence(st, old_page, &item), 0);
+	char want[65];
+	util_sha256_hex("old-only", 8, want);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(item, "sha256")), want);
+	json_decref(item);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs"), 1);
+	CU_ASSERT_EQUAL(scalar(path, "PRAGMA foreign_key_check"), -1); /* no violations: no row */
+	free(path);
+}
+
+/* A capped store fails a run that would pass the cap, cleanly. */
+static void test_store_full(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	CU_ASSERT_EQUAL(store_set_max_size(st, 1024 * 1024), 0);
+	int64_t run = 0;
+	CU_ASSERT_EQUAL(store_run_begin(st, "s", "t", 100, &run), 0);
+	char *big = malloc(64 * 1024);
+	int r = 0;
+	for (int i = 0; i < 64 && r == 0; i++) {
+		memset(big, 'a' + i % 26, 64 * 1024);
+		snprintf(big, 16, "%d", i);
+		r = store_add_page(st, run, "s", 100, "https://v.example/", 200, big, 64 * 1024, NULL);
+	}
+	free(big);
+	CU_ASSERT_EQUAL(r, -ENOSPC);
+	CU_ASSERT_EQUAL(store_run_abort(st, run, 101, "failed", "the evidence store is full"), 0);
+	char err[256];
+	CU_ASSERT_EQUAL(store_check(st, err, sizeof(err)), 0);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM evidence"), 0);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM runs WHERE outcome = 'failed'"), 1);
+	free(path);
+}
+
 int main(void)
 {
 	CU_TestInfo tests[] = {
@@ -471,6 +544,8 @@ int main(void)
 		{ "an interrupted run is cleared at start", test_recover_interrupted },
 		{ "a reader works while a writer writes", test_reader_while_writing },
 		{ "integrity check and non-database files", test_quick_check },
+		{ "retention prunes old page bytes, keeps hashes", test_prune_pages },
+		{ "a full store fails the run cleanly", test_store_full },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
