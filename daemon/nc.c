@@ -13,8 +13,13 @@
 #include "nc.h"
 #include "store.h"
 #include "util.h"
+#include "webhook.h"
 
 #define SYSTEM_ACTOR "ismsd"
+
+#define NC_COLUMNS                                                                                           \
+	"id, key, kind, title, controls, kpi, scope, observed, threshold, severity, owner, state, condition, " \
+	"detected_at, updated_at, evidence, root_cause, action, action_owner, due_at, escalated_at"
 
 struct nc_row {
 	int found;
@@ -35,15 +40,76 @@ static int take_row(void *arg, const struct store_val *c, size_t n)
 	return 1;
 }
 
+static int nc_row_json(void *arg, const struct store_val *c, size_t n);
+
+/* The webhook event type of a history event on an NC of a kind. */
+static const char *event_type(const char *event, const char *kind)
+{
+	if (strcmp(event, "raised") == 0)
+		return strcmp(kind, "evidence-gap") == 0	  ? "evidence.gap"
+		       : strcmp(kind, "activity-overdue") == 0 ? "activity.overdue"
+								 : "nonconformity.raised";
+	if (strcmp(event, "recovered") == 0)
+		return "nonconformity.recovered";
+	if (strcmp(event, "closed") == 0)
+		return "nonconformity.closed";
+	if (strcmp(event, "escalated") == 0)
+		return "nonconformity.escalated";
+	return "nonconformity.updated";
+}
+
+/* Writes the webhook event of a history entry into the outbox, in the
+ * caller's transaction. */
+static int emit(struct store *st, int64_t id, time_t now, const char *actor, const char *event, const char *note)
+{
+	json_t *rows = json_array();
+	struct store_val k[] = { STORE_V_INT(id) };
+	int r = store_query(st, "SELECT " NC_COLUMNS " FROM ncs WHERE id = ?", k, 1, nc_row_json, rows, NULL);
+	json_t *nc = json_array_get(rows, 0);
+	if (r < 0 || nc == NULL) {
+		json_decref(rows);
+		return r < 0 ? r : -ENOENT;
+	}
+	json_t *data = json_deep_copy(nc);
+	json_decref(rows);
+	json_object_set_new(data, "nc_id", json_integer(id));
+	json_object_del(data, "id");
+	json_object_set_new(data, "event", json_string(event));
+	json_object_set_new(data, "actor", json_string(actor));
+	json_object_set_new(data, "note", note ? json_string(note) : json_null());
+	char link[64];
+	snprintf(link, sizeof(link), "ismsctl nc show %lld", (long long)id);
+	json_object_set_new(data, "link", json_string(link));
+	const char *type = event_type(event, json_string_value(json_object_get(data, "kind")));
+	json_t *env = webhook_envelope(type, now, data);
+	char *payload = env ? json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *msg_id = webhook_msg_id();
+	r = -ENOMEM;
+	if (payload != NULL && msg_id != NULL) {
+		struct store_val a[] = { STORE_V_TEXT(msg_id), STORE_V_TEXT(type), STORE_V_INT(now), STORE_V_INT(id),
+					 STORE_V_TEXT(payload) };
+		r = store_query(st, "INSERT INTO outbox(msg_id, type, created_at, nc_id, payload) VALUES (?, ?, ?, ?, ?)", a,
+				5, NULL, NULL, NULL);
+	}
+	free(payload);
+	free(msg_id);
+	json_decref(env);
+	json_decref(data);
+	return r;
+}
+
+/* Appends to the NC's history and writes the matching webhook event, in
+ * the caller's transaction. */
 static int history(struct store *st, int64_t id, time_t now, const char *actor, const char *event, const char *from,
 		   const char *to, const char *note)
 {
 	struct store_val a[] = { STORE_V_INT(id), STORE_V_INT(now), STORE_V_TEXT(actor), STORE_V_TEXT(event),
 				 STORE_V_TEXT(from), STORE_V_TEXT(to), STORE_V_TEXT(note) };
-	return store_query(st,
-			   "INSERT INTO nc_history(nc_id, at, actor, event, from_state, to_state, note)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?)",
-			   a, 7, NULL, NULL, NULL);
+	int r = store_query(st,
+			    "INSERT INTO nc_history(nc_id, at, actor, event, from_state, to_state, note)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+			    a, 7, NULL, NULL, NULL);
+	return r < 0 ? r : emit(st, id, now, actor, event, note);
 }
 
 static char *value_note(const struct nc_observation *o, const char *what)
@@ -324,10 +390,6 @@ static json_t *num_or_null(const struct store_val *v)
 {
 	return v->type == STORE_NULL ? json_null() : json_real(v->d);
 }
-
-#define NC_COLUMNS                                                                                           \
-	"id, key, kind, title, controls, kpi, scope, observed, threshold, severity, owner, state, condition, " \
-	"detected_at, updated_at, evidence, root_cause, action, action_owner, due_at, escalated_at"
 
 static int nc_row_json(void *arg, const struct store_val *c, size_t n)
 {

@@ -144,6 +144,20 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  BEGIN SELECT RAISE(ABORT, 'nc_history is append-only'); END;"
 	"CREATE TRIGGER nc_history_append_only_d BEFORE DELETE ON nc_history"
 	"  BEGIN SELECT RAISE(ABORT, 'nc_history is append-only'); END;",
+
+	/* 5: the webhook outbox.  An event is written in the same transaction
+	 * as the state change that caused it; its payload (the envelope) and
+	 * its id are fixed then, so every delivery attempt sends the same
+	 * bytes under the same webhook-id. */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  msg_id TEXT NOT NULL UNIQUE,"
+	"  type TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  nc_id INTEGER REFERENCES ncs(id),"
+	"  payload TEXT NOT NULL"
+	");"
+	"CREATE INDEX outbox_nc ON outbox(nc_id, id) WHERE nc_id IS NOT NULL;",
 };
 
 enum stmt_id {

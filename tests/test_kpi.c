@@ -301,6 +301,15 @@ static const char *hist(json_t *nc, size_t i, const char *field)
 	return json_string_value(json_object_get(json_array_get(json_object_get(nc, "history"), i), field));
 }
 
+/* Appends each outbox row's type and payload to a JSON array. */
+static int take_outbox(void *arg, const struct store_val *c, size_t n)
+{
+	(void)n;
+	json_t *row = json_pack("{s:s, s:s, s:I}", "type", c[0].s, "payload", c[1].s, "nc_id", (json_int_t)c[2].i);
+	json_array_append_new(arg, row);
+	return 0;
+}
+
 static void test_lifecycle(void)
 {
 	struct store *st = fresh();
@@ -368,6 +377,43 @@ static void test_lifecycle(void)
 		escalations++;
 	CU_ASSERT_EQUAL(escalations, 1);
 	json_decref(nc);
+
+	/* every history entry wrote one webhook event to the outbox, in its
+	 * transaction, with the NC as it stood after the change */
+	json_t *out = json_array();
+	CU_ASSERT_EQUAL(store_query(st, "SELECT type, payload, nc_id FROM outbox ORDER BY id", NULL, 0, take_outbox, out,
+				    NULL),
+			0);
+	nc = the_nc(st);
+	size_t nhist = json_array_size(json_object_get(nc, "history"));
+	json_decref(nc);
+	CU_ASSERT_EQUAL(nhist, 9);
+	CU_ASSERT_EQUAL(json_array_size(out), nhist);
+	static const char *const types[] = { "nonconformity.raised",  "nonconformity.recovered", "nonconformity.updated",
+					     "nonconformity.updated", "nonconformity.updated",   "nonconformity.closed",
+					     "nonconformity.updated", "nonconformity.updated",   "nonconformity.escalated" };
+	for (i = 0; i < sizeof(types) / sizeof(types[0]) && i < json_array_size(out); i++) {
+		json_t *row = json_array_get(out, i);
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "type")), types[i]);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(row, "nc_id")), id);
+	}
+	json_t *first = json_loads(json_string_value(json_object_get(json_array_get(out, 0), "payload")), 0, NULL);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "type")), "nonconformity.raised");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "timestamp")), "2026-09-21T14:13:22Z");
+	json_t *data = json_object_get(first, "data");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(data, "nc_id")), id);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "event")), "raised");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "actor")), "ismsd");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "note")), "raised: observed 85, threshold 95");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "state")), "open");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "severity")), "minor");
+	json_decref(first);
+	json_t *closed = json_loads(json_string_value(json_object_get(json_array_get(out, 5), "payload")), 0, NULL);
+	data = json_object_get(closed, "data");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "state")), "closed");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "actor")), "carol");
+	json_decref(closed);
+	json_decref(out);
 
 	/* the history is append-only */
 	int changes = 0;
