@@ -45,24 +45,6 @@ static int64_t scalar(struct store *st, const char *sql, const char *text)
 	return o.i;
 }
 
-static json_t *split(const char *s)
-{
-	json_t *arr = json_array();
-	char *copy = s ? strdup(s) : NULL;
-	char *save = NULL;
-	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ')
-			t++;
-		size_t l = strlen(t);
-		while (l > 0 && t[l - 1] == ' ')
-			t[--l] = '\0';
-		if (*t)
-			json_array_append_new(arr, json_string(t));
-	}
-	free(copy);
-	return arr;
-}
-
 static void add_unique(json_t *arr, const char *v)
 {
 	size_t i;
@@ -89,7 +71,7 @@ static json_t *source_controls(struct store *st, const struct config_section *s)
 {
 	const char *v = config_get(s, "controls");
 	if (v != NULL)
-		return split(v);
+		return config_split_list(v);
 	json_t *arr = json_array();
 	struct store_val a[] = { STORE_V_TEXT(s->name) };
 	store_query(st, "SELECT DISTINCT kind FROM run_kinds WHERE source = ? ORDER BY kind", a, 1, row_kind_controls, arr,
@@ -173,8 +155,8 @@ static int gap_check(struct store *st, const struct config *cfg, const struct co
 /* When an activity was last done (0: never). */
 static time_t activity_done(struct store *st, const struct config_section *a)
 {
-	json_t *sources = split(config_get(a, "sources"));
-	json_t *kpis = split(config_get(a, "kpis"));
+	json_t *sources = config_split_list(config_get(a, "sources"));
+	json_t *kpis = config_split_list(config_get(a, "kpis"));
 	time_t done = 0;
 	if (json_array_size(sources) == 0 && json_array_size(kpis) == 0) {
 		char src[300];
@@ -243,7 +225,7 @@ static int activity_check(struct store *st, const struct config *cfg, const stru
 	util_time_iso(as.due, due);
 	snprintf(title, sizeof(title), "%s activity %s (%s) is overdue: it was due %s", as.manual ? "Manual" : "Automated",
 		 a->name, config_get_default(a, "schedule", ""), due);
-	json_t *controls = split(config_get(a, "controls"));
+	json_t *controls = config_split_list(config_get(a, "controls"));
 	json_t *ev = json_pack("{s:[], s:[]}", "runs", "items");
 	double age_d = as.done ? ((double)now - (double)as.done) / 86400.0 : 0;
 	struct nc_observation o = { key, "activity-overdue", title, controls, NULL, a->name, as.done != 0, age_d,
@@ -324,7 +306,7 @@ int calendar_attest(struct store *st, const struct config *cfg, const char *acti
 	free(data);
 	json_t *fact = json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s, s:o}", "activity", activity, "file", base, "sha256",
 				 hash, "size", (json_int_t)len, "note", note, "attested_by", actor, "controls",
-				 split(config_get(a, "controls")));
+				 config_split_list(config_get(a, "controls")));
 	char *txt = fact ? json_dumps(fact, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
 	json_decref(fact);
 	if (r == 0 && txt == NULL)
@@ -360,7 +342,7 @@ int calendar_list(struct store *st, const struct config *cfg, time_t now, json_t
 		util_time_iso(as.due, due);
 		json_t *o = json_pack("{s:s, s:s, s:s?, s:o, s:s, s:o, s:o, s:b}", "name", a->name, "schedule",
 				      config_get_default(a, "schedule", ""), "owner", config_get(a, "owner"), "controls",
-				      split(config_get(a, "controls")), "kind",
+				      config_split_list(config_get(a, "controls")), "kind",
 				      config_get(a, "sources")	 ? "sources"
 				      : config_get(a, "kpis") ? "kpis"
 								: "manual",

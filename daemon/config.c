@@ -21,9 +21,11 @@
 #include <syslog.h>
 
 #include <ini.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "log.h"
 #include "sched.h"
 #include "util.h"
@@ -57,17 +59,6 @@ static const struct config_key source_common_keys[] = {
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
 
-static const struct config_key webhook_keys[] = {
-	{ "url", CONFIG_T_URL, CONFIG_REQUIRED, NULL, 0, 0 },
-	{ "secret_file", CONFIG_T_SECRET, 0, NULL, 0, 0 },
-	{ "format", CONFIG_T_ENUM, 0, "standard|cloudevents|pagerduty|slack|alertmanager", 0, 0 },
-	{ "events", CONFIG_T_LIST, 0, NULL, 0, 0 },
-	{ "min_severity", CONFIG_T_ENUM, 0, "minor|major", 0, 0 },
-	{ "controls", CONFIG_T_LIST, 0, NULL, 0, 0 },
-	{ "ca_file", CONFIG_T_PATH, 0, NULL, 0, 0 },
-	{ "enabled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
-	{ NULL, 0, 0, NULL, 0, 0 },
-};
 
 static const struct config_key kpi_keys[] = {
 	{ "threshold", CONFIG_T_NUMBER, 0, NULL, 0, 0 },
@@ -105,7 +96,7 @@ struct section_kind {
 
 static const struct section_kind section_kinds[] = {
 	{ "daemon", 0, daemon_keys },	  { "source", 1, source_common_keys },
-	{ "webhook", 1, webhook_keys },	  { "kpi", 1, kpi_keys },
+	{ "webhook", 1, deliver_webhook_keys },	  { "kpi", 1, kpi_keys },
 	{ "activity", 1, activity_keys }, { NULL, 0, NULL },
 };
 
@@ -902,4 +893,22 @@ const struct config_section *config_next(const struct config *cfg, const char *k
 const char *config_digest(const struct config *cfg)
 {
 	return cfg->digest;
+}
+
+json_t *config_split_list(const char *value)
+{
+	json_t *arr = json_array();
+	char *copy = value ? strdup(value) : NULL;
+	char *save = NULL;
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		size_t l = strlen(t);
+		while (l > 0 && t[l - 1] == ' ')
+			t[--l] = '\0';
+		if (*t)
+			json_array_append_new(arr, json_string(t));
+	}
+	free(copy);
+	return arr;
 }

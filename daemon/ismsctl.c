@@ -19,6 +19,7 @@
 #include "collector.h"
 #include "controls.h"
 #include "daemon.h"
+#include "deliver.h"
 #include "kpi.h"
 #include "log.h"
 #include "nc.h"
@@ -69,6 +70,10 @@ static int usage(FILE *f)
 		   "  controls                        the 93 Annex A controls: SoA, evidence, KPIs, open NCs\n"
 		   "  activity list                   the maintenance calendar: last done, next due, overdue\n"
 		   "  attest ACTIVITY --file F --note TEXT   record a manual activity (stores F's SHA-256)\n"
+		   "  webhook list                    each webhook: pending, delivered, dead, last error\n"
+		   "  webhook deliveries [NAME] [--state S] [--limit N]   events per webhook (S: pending,\n"
+		   "                                  delivered, dead, skipped)\n"
+		   "  webhook retry NAME [EVENT]      send dead-lettered events again (all, or one outbox id)\n"
 		   "  (changes take --by NAME; the default is $SUDO_USER or $USER)\n"
 		   "  version\n");
 	return f == stderr ? EXIT_USAGE : 0;
@@ -565,6 +570,114 @@ static int cmd_attest(struct ctl *c, const char *activity)
 	return r;
 }
 
+/* ---- webhooks --------------------------------------------------------------- */
+
+static int cmd_webhook_list(struct ctl *c)
+{
+	json_t *list = NULL;
+	if (c->store == NULL && open_store(c, 0) < 0)
+		return 1;
+	int r = 0;
+	if (c->store != NULL) {
+		if (deliver_summary(c->store, c->cfg, &list) < 0)
+			return fail("cannot read webhook deliveries: %s", store_errmsg(c->store));
+	} else {
+		/* no store yet: the configured webhooks, nothing sent */
+		list = json_array();
+		for (const struct config_section *s = config_next(c->cfg, "webhook", NULL); s;
+		     s = config_next(c->cfg, "webhook", s))
+			json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "name", s->name, "format",
+							      config_get_default(s, "format", "standard"), "enabled",
+							      config_get_bool(s, "enabled", 1)));
+	}
+	if (c->json) {
+		r = print_json(list);
+	} else {
+		printf("%-16s %-13s %-8s %8s %10s %6s  %s\n", "WEBHOOK", "FORMAT", "ENABLED", "PENDING", "DELIVERED", "DEAD",
+		       "LAST ERROR");
+		size_t i;
+		json_t *e;
+		json_array_foreach(list, i, e)
+		{
+			json_t *d = json_object_get(e, "deliveries");
+			printf("%-16s %-13s %-8s %8" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT
+			       "  %s\n",
+			       str_or(e, "name", ""), str_or(e, "format", ""),
+			       json_is_true(json_object_get(e, "enabled")) ? "yes" : "no",
+			       json_integer_value(json_object_get(d, "pending")),
+			       json_integer_value(json_object_get(d, "delivered")),
+			       json_integer_value(json_object_get(d, "dead")), str_or(e, "last_error", "-"));
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+static int cmd_webhook_deliveries(struct ctl *c, const char *name)
+{
+	static const char *const states[] = { "pending", "delivered", "dead", "skipped", NULL };
+	if (c->state != NULL) {
+		size_t i = 0;
+		while (states[i] && strcmp(states[i], c->state) != 0)
+			i++;
+		if (states[i] == NULL)
+			return fail("--state takes pending, delivered, dead or skipped");
+	}
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *list = NULL;
+	if (deliver_list(c->store, name, c->state, c->limit ? c->limit : 100, &list) < 0)
+		return fail("cannot read webhook deliveries: %s", store_errmsg(c->store));
+	int r = 0;
+	if (c->json) {
+		r = print_json(list);
+	} else {
+		printf("%-6s %-16s %-26s %-10s %8s %6s %-21s %s\n", "EVENT", "WEBHOOK", "TYPE", "STATE", "ATTEMPTS",
+		       "STATUS", "LAST TRY", "LAST ERROR");
+		size_t i;
+		json_t *e;
+		json_array_foreach(list, i, e)
+		{
+			char status[16] = "-";
+			if (json_is_integer(json_object_get(e, "last_status")))
+				snprintf(status, sizeof(status), "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(json_object_get(e, "last_status")));
+			printf("%-6" JSON_INTEGER_FORMAT " %-16s %-26s %-10s %8" JSON_INTEGER_FORMAT " %6s %-21s %s\n",
+			       json_integer_value(json_object_get(e, "outbox_id")), str_or(e, "webhook", ""),
+			       str_or(e, "type", ""), str_or(e, "state", ""), json_integer_value(json_object_get(e, "attempts")),
+			       status, str_or(e, "last_at", "-"), str_or(e, "last_error", "-"));
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+static int cmd_webhook_retry(struct ctl *c, const char *name, const char *event)
+{
+	int64_t id = 0;
+	if (event != NULL && parse_id(event, &id) < 0)
+		return fail("'%s' is not an event id (see ismsctl webhook deliveries)", event);
+	if (config_find(c->cfg, "webhook", name) == NULL)
+		return fail("no [webhook %s] in %s", name, c->config_path);
+	if (open_store_flags(c, 1, 0) < 0)
+		return 1;
+	int n = 0;
+	if (deliver_retry(c->store, name, id, &n) < 0)
+		return fail("cannot requeue: %s", store_errmsg(c->store));
+	if (event != NULL && n == 0)
+		return fail("event %s is not dead-lettered at webhook %s", event, name);
+	if (c->json) {
+		json_t *o = json_pack("{s:s, s:i}", "webhook", name, "requeued", n);
+		int r = print_json(o);
+		json_decref(o);
+		return r;
+	}
+	printf("%d event(s) requeued for webhook %s; ismsd sends them on its next delivery pass (systemctl reload "
+	       "ismsd to start one now)\n",
+	       n, name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -659,7 +772,8 @@ int main(int argc, char **argv)
 	/* The command is known before the configuration is read, so that a
 	 * usage error is always exit 2. */
 	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW, CMD_KPI_LIST, CMD_NC_LIST,
-	       CMD_NC_SHOW, CMD_NC_CHANGE, CMD_ACTIVITY_LIST, CMD_ATTEST, CMD_CONTROLS } cmd;
+	       CMD_NC_SHOW, CMD_NC_CHANGE, CMD_ACTIVITY_LIST, CMD_ATTEST, CMD_CONTROLS, CMD_WEBHOOK_LIST,
+	       CMD_WEBHOOK_DELIVERIES, CMD_WEBHOOK_RETRY } cmd;
 	if (strcmp(args[0], "status") == 0 && nargs == 1)
 		cmd = CMD_STATUS;
 	else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
@@ -684,6 +798,12 @@ int main(int argc, char **argv)
 		cmd = CMD_ATTEST;
 	else if (strcmp(args[0], "controls") == 0 && nargs == 1)
 		cmd = CMD_CONTROLS;
+	else if (strcmp(args[0], "webhook") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
+		cmd = CMD_WEBHOOK_LIST;
+	else if (strcmp(args[0], "webhook") == 0 && (nargs == 2 || nargs == 3) && strcmp(args[1], "deliveries") == 0)
+		cmd = CMD_WEBHOOK_DELIVERIES;
+	else if (strcmp(args[0], "webhook") == 0 && (nargs == 3 || nargs == 4) && strcmp(args[1], "retry") == 0)
+		cmd = CMD_WEBHOOK_RETRY;
 	else
 		return usage(stderr);
 	int r;
@@ -709,6 +829,12 @@ int main(int argc, char **argv)
 		r = cmd_activity_list(&c);
 	else if (cmd == CMD_CONTROLS)
 		r = cmd_controls(&c);
+	else if (cmd == CMD_WEBHOOK_LIST)
+		r = cmd_webhook_list(&c);
+	else if (cmd == CMD_WEBHOOK_DELIVERIES)
+		r = cmd_webhook_deliveries(&c, nargs == 3 ? args[2] : NULL);
+	else if (cmd == CMD_WEBHOOK_RETRY)
+		r = cmd_webhook_retry(&c, args[2], nargs == 4 ? args[3] : NULL);
 	else
 		r = cmd_attest(&c, args[1]);
 	store_close(c.store);

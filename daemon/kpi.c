@@ -428,26 +428,6 @@ struct kpi_conf {
 	json_t *scopes; /* array of source names, or empty for "all" */
 };
 
-static json_t *split_list(const char *s)
-{
-	json_t *arr = json_array();
-	if (s == NULL)
-		return arr;
-	char *copy = strdup(s);
-	char *save = NULL;
-	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ')
-			t++;
-		size_t l = strlen(t);
-		while (l > 0 && t[l - 1] == ' ')
-			t[--l] = '\0';
-		if (*t)
-			json_array_append_new(arr, json_string(t));
-	}
-	free(copy);
-	return arr;
-}
-
 static void conf_for(const struct config *cfg, const struct kpi_def *d, struct kpi_conf *k)
 {
 	const struct config_section *s = cfg ? config_find(cfg, "kpi", d->name) : NULL;
@@ -458,9 +438,9 @@ static void conf_for(const struct config *cfg, const struct kpi_def *d, struct k
 	k->window = s ? config_get_duration(s, "window", d->window_s) : d->window_s;
 	k->severity = s ? config_get(s, "severity") : NULL;
 	k->owner = s && config_get(s, "owner") ? config_get(s, "owner") : d->owner;
-	k->controls = split_list(s && config_get(s, "controls") ? config_get(s, "controls") : d->controls);
+	k->controls = config_split_list(s && config_get(s, "controls") ? config_get(s, "controls") : d->controls);
 	const char *scope = s ? config_get(s, "scope") : NULL;
-	k->scopes = scope && strcmp(scope, "all") != 0 ? split_list(scope) : json_array();
+	k->scopes = scope && strcmp(scope, "all") != 0 ? config_split_list(scope) : json_array();
 }
 
 static void conf_free(struct kpi_conf *k)

@@ -34,6 +34,7 @@ static const char *const event_ids[LOG_EV__MAX] = {
 	[LOG_EV_RUN_FAILED] = "8a463596cdb346578010fb631b581734",
 	[LOG_EV_STORE_ERROR] = "25e41a72ec1d4ba7acb9f30eafeffec3",
 	[LOG_EV_RUN_INTERRUPTED] = "ba601eac10d44b329a524d503acb1bb8",
+	[LOG_EV_WEBHOOK_DEAD] = "8c51bbc64c604c2898c6addff0904e1c",
 };
 
 static const char *const level_names[] = {

@@ -32,6 +32,7 @@
 #include "calendar.h"
 #include "collector.h"
 #include "daemon.h"
+#include "deliver.h"
 #include "kpi.h"
 #include "log.h"
 #include "notify.h"
@@ -40,6 +41,7 @@
 #include "util.h"
 
 #define RETRY_BASE_S 300 /* first retry after a failed run */
+#define DELIVERY_JOB SIZE_MAX /* a job's idx when it drains the webhook outbox */
 
 /* A configuration and the collectors made from it.  Jobs hold a reference
  * so that a reload never frees what a running collection uses. */
@@ -70,6 +72,7 @@ struct job {
 	pthread_t thread;
 	char store_path[4096];
 	struct collector_result res;
+	time_t next_due; /* a delivery job: the next retry due, 0 for none */
 };
 
 struct daemon_ctx {
@@ -86,6 +89,9 @@ struct daemon_ctx {
 	sd_event_source *watchdog_timer;
 	sd_event_source *stop_timer;
 	sd_event_source *judge_timer; /* the next evidence-gap or activity deadline */
+	sd_event_source *deliver_timer; /* the next webhook retry */
+	int delivering;			/* a delivery job is running */
+	int deliver_again;		/* new events arrived while it ran */
 	uint64_t watchdog_usec;
 	int done_pipe[2];
 	int lock_fd;
@@ -221,11 +227,36 @@ static void schedule_source(struct daemon_ctx *d, size_t i, time_t now)
 		log_warnx("source %s: cannot schedule: out of memory", src->col->name);
 }
 
+/* A delivery job: one pass over the webhook outbox. */
+static void deliver_job(struct job *j)
+{
+	struct store *st = NULL;
+	char err[512];
+	struct deliver_stats stats;
+	if (store_open(j->store_path, 0, &st, err, sizeof(err)) < 0) {
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "webhook delivery: %s", err);
+		j->next_due = util_now() + 60;
+	} else if (deliver_pass(st, j->gen->cfg, &j->d->cancel, &stats) < 0) {
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "webhook delivery: %s", store_errmsg(st));
+		j->next_due = util_now() + 60;
+	} else {
+		if (stats.delivered + stats.failed + stats.dead > 0)
+			log_info("webhooks: %u delivered, %u to retry, %u given up", stats.delivered, stats.failed,
+				 stats.dead);
+		j->next_due = stats.next_due;
+	}
+	store_close(st);
+}
+
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
 	struct store *st = NULL;
 	char err[512];
+	if (j->idx == DELIVERY_JOB) {
+		deliver_job(j);
+		goto done;
+	}
 	if (store_open(j->store_path, 0, &st, err, sizeof(err)) < 0 ||
 	    store_set_max_size(st, j->gen->cfg->daemon.max_store_bytes) < 0) {
 		if (st != NULL) {
@@ -246,6 +277,7 @@ static void *job_main(void *arg)
 				  store_errmsg(st));
 		store_close(st);
 	}
+done:;
 	ssize_t w;
 	do
 		w = write(j->d->done_pipe[1], &j, sizeof(j));
@@ -275,6 +307,69 @@ static int start_job(struct daemon_ctx *d, size_t i)
 	return 0;
 }
 
+/* Starts a pass over the webhook outbox, or asks for another one after
+ * the pass that is running. */
+static void maybe_deliver(struct daemon_ctx *d)
+{
+	if (d->stopping || !deliver_configured(d->gen->cfg))
+		return;
+	if (d->delivering) {
+		d->deliver_again = 1;
+		return;
+	}
+	struct job *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return;
+	j->d = d;
+	j->gen = d->gen;
+	j->idx = DELIVERY_JOB;
+	snprintf(j->store_path, sizeof(j->store_path), "%s", d->store_path);
+	d->gen->refs++;
+	int r = pthread_create(&j->thread, NULL, job_main, j);
+	if (r != 0) {
+		log_warnx("cannot start the webhook deliverer: %s", strerror(r));
+		d->gen->refs--;
+		free(j);
+		return;
+	}
+	d->delivering = 1;
+	d->running++;
+}
+
+static int on_deliver_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s;
+	(void)usec;
+	maybe_deliver(userdata);
+	return 0;
+}
+
+static void finish_delivery(struct daemon_ctx *d, struct job *j)
+{
+	pthread_join(j->thread, NULL);
+	d->running--;
+	d->delivering = 0;
+	time_t next = j->next_due;
+	generation_unref(j->gen);
+	free(j);
+	if (d->stopping)
+		return;
+	if (d->deliver_again) {
+		d->deliver_again = 0;
+		maybe_deliver(d);
+		return;
+	}
+	if (d->deliver_timer == NULL &&
+	    sd_event_add_time(d->ev, &d->deliver_timer, CLOCK_REALTIME, 0, 1000000u, on_deliver_timer, d) < 0)
+		return;
+	if (next > 0 && !d->once) {
+		sd_event_source_set_time(d->deliver_timer, usec_of(next));
+		sd_event_source_set_enabled(d->deliver_timer, SD_EVENT_ONESHOT);
+	} else {
+		sd_event_source_set_enabled(d->deliver_timer, SD_EVENT_OFF);
+	}
+}
+
 static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	(void)s;
@@ -283,7 +378,7 @@ static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	time_t now = util_now();
 	size_t job;
 	time_t due;
-	while (!d->stopping && d->running < d->gen->cfg->daemon.workers &&
+	while (!d->stopping && d->running - (unsigned)d->delivering < d->gen->cfg->daemon.workers &&
 	       sched_queue_peek(&d->queue, &job, &due) == 0 && due <= now) {
 		sched_queue_remove(&d->queue, job);
 		int r = start_job(d, job);
@@ -366,6 +461,8 @@ static void judge(struct daemon_ctx *d)
 	} else {
 		sd_event_source_set_enabled(d->judge_timer, SD_EVENT_OFF);
 	}
+	/* whatever the runs and the calendar raised goes out now */
+	maybe_deliver(d);
 }
 
 static int on_judge(sd_event_source *s, uint64_t usec, void *userdata)
@@ -385,9 +482,13 @@ static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userd
 	ssize_t n = read(fd, &j, sizeof(j));
 	if (n != sizeof(j))
 		return 0;
-	finish_job(d, j);
-	if (!d->stopping)
-		judge(d);
+	if (j->idx == DELIVERY_JOB)
+		finish_delivery(d, j);
+	else {
+		finish_job(d, j);
+		if (!d->stopping)
+			judge(d);
+	}
 	if ((d->stopping || d->once) && d->running == 0 && (d->stopping || d->once_left == 0))
 		sd_event_exit(d->ev, 0);
 	else
@@ -506,6 +607,10 @@ static void install_generation(struct daemon_ctx *d, struct generation *g, struc
 	d->gen = g;
 	d->state = st;
 	log_set_level(g->cfg->daemon.log_level);
+	/* a webhook added now gets the events written from now on */
+	if (d->store != NULL && deliver_register(d->store, g->cfg, util_now()) < 0)
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "cannot record the configured webhooks: %s",
+			  store_errmsg(d->store));
 	schedule_all(d);
 }
 
@@ -767,6 +872,9 @@ int main(int argc, char **argv)
 		log_warn("cannot set up the event loop");
 		goto out;
 	}
+	if (deliver_register(d.store, d.gen->cfg, util_now()) < 0)
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "cannot record the configured webhooks: %s",
+			  store_errmsg(d.store));
 	schedule_all(&d);
 	if (d.once) {
 		d.once_left = (unsigned)d.queue.n;
@@ -797,6 +905,7 @@ int main(int argc, char **argv)
 	log_notice("stopped");
 out:
 	sd_event_source_unref(d.job_timer);
+	sd_event_source_unref(d.deliver_timer);
 	sd_event_source_unref(d.watchdog_timer);
 	sd_event_source_unref(d.stop_timer);
 	sd_event_source_unref(d.judge_timer);

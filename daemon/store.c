@@ -158,6 +158,30 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  payload TEXT NOT NULL"
 	");"
 	"CREATE INDEX outbox_nc ON outbox(nc_id, id) WHERE nc_id IS NOT NULL;",
+
+	/* 6: webhook delivery.  webhooks remembers, per [webhook NAME], the
+	 * last outbox event that existed when it was first configured (it gets
+	 * the ones after); deliveries holds the state of each event at each
+	 * webhook: pending (with attempts and the next try), delivered, dead
+	 * (given up) or skipped (filtered out). */
+	"CREATE TABLE webhooks ("
+	"  name TEXT PRIMARY KEY,"
+	"  start_id INTEGER NOT NULL,"
+	"  added_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE deliveries ("
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id),"
+	"  webhook TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'skipped')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER,"
+	"  last_at INTEGER,"
+	"  last_status INTEGER,"
+	"  last_error TEXT,"
+	"  delivered_at INTEGER,"
+	"  PRIMARY KEY (outbox_id, webhook)"
+	");"
+	"CREATE INDEX deliveries_state ON deliveries(webhook, state);",
 };
 
 enum stmt_id {

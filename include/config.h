@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 enum config_type {
 	CONFIG_T_STRING,   /* any non-empty text */
@@ -131,6 +132,10 @@ uint64_t config_get_uint(const struct config_section *s, const char *key, uint64
 uint64_t config_get_duration(const struct config_section *s, const char *key, uint64_t def);
 uint64_t config_get_size(const struct config_section *s, const char *key, uint64_t def);
 int config_get_bool(const struct config_section *s, const char *key, int def);
+
+/* The items of a list value ("a, b, c"), trimmed, empty ones dropped, as a
+ * JSON array of strings (empty for NULL).  The caller owns it. */
+json_t *config_split_list(const char *value);
 
 /* Finds a section by kind and name (name NULL for [daemon]). */
 const struct config_section *config_find(const struct config *cfg, const char *kind, const char *name);

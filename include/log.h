@@ -30,6 +30,7 @@ enum log_event {
 	LOG_EV_RUN_FAILED,    /* collection run failed and rolled back */
 	LOG_EV_STORE_ERROR,   /* evidence store error */
 	LOG_EV_RUN_INTERRUPTED, /* run found interrupted at start */
+	LOG_EV_WEBHOOK_DEAD,    /* a webhook delivery was given up (dead-lettered) */
 	LOG_EV__MAX
 };
 

@@ -328,5 +328,11 @@ if [ "$QUICK" = 0 ]; then
     }
 fi
 
+# ------------------------------------------------------------------ webhook receiver
+"$PY" "$HERE/receiver.py" --selftest > "$T/receiver.out" 2>&1 && ok || {
+    fail "receiver.py --selftest"
+    cat "$T/receiver.out" >&2
+}
+
 echo "fakes selftest: $CHECKS checks, $FAILED failed"
 [ "$FAILED" = 0 ]
