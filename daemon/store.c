@@ -370,14 +370,20 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
 		oflags |= SQLITE_OPEN_READONLY;
 	} else {
 		/* Create the file ourselves so that it is 0600 from the first byte;
-		 * sqlite gives the -wal and -shm files the same mode. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
+		 * sqlite gives the -wal and -shm files the same mode.  Only when
+		 * it does not exist: closing any descriptor of a file drops every
+		 * POSIX lock this process holds on it, so opening and closing an
+		 * existing store while another connection of this process has it
+		 * open (the daemon's main thread, a worker) would drop that
+		 * connection's locks and let writers corrupt the database. */
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST) {
 			r = -errno;
 			snprintf(err, errlen, "cannot open store %s: %s", path, strerror(errno));
 			goto fail;
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		oflags |= SQLITE_OPEN_READWRITE;
 	}
 	int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
