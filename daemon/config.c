@@ -661,6 +661,29 @@ static void check_controls(const struct config_entry *e, const char *label, cons
 	free(copy);
 }
 
+/* Every item of a list of durations (retry_schedule) must be one, and there
+ * must be at least one. */
+static void check_durations(const struct config_entry *e, const char *label, struct config_errors *errs)
+{
+	char *copy = strdup(e->value);
+	char *save = NULL;
+	unsigned n = 0;
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		t = trim(t);
+		uint64_t secs;
+		if (*t == '\0')
+			continue;
+		n++;
+		if (util_parse_duration(t, &secs) < 0 || secs == 0 || secs > 7 * 86400)
+			config_errors_add(errs, e->file, e->line,
+					  "%s key '%s': '%s' is not a duration from 1s to 7d (such as 30s, 5m or 2h)", label,
+					  e->key, t);
+	}
+	if (n == 0)
+		config_errors_add(errs, e->file, e->line, "%s key '%s': needs at least one duration", label, e->key);
+	free(copy);
+}
+
 static void check_section(const struct config_section *s, const struct config_key *const *tables,
 			  size_t n_tables, const struct config_hooks *hooks, struct config_errors *errs)
 {
@@ -681,6 +704,8 @@ static void check_section(const struct config_section *s, const struct config_ke
 			config_errors_add(errs, e->file, e->line, "%s key '%s': %s", label, e->key, err);
 		else if (strcmp(e->key, "controls") == 0 && hooks != NULL && hooks->check_control != NULL)
 			check_controls(e, label, hooks, errs);
+		else if (strcmp(e->key, "retry_schedule") == 0)
+			check_durations(e, label, errs);
 	}
 	for (size_t t = 0; t < n_tables; t++) {
 		if (tables[t] == NULL)

@@ -22,8 +22,9 @@
 #include "util.h"
 #include "webhook.h"
 
-#define BATCH 500		/* outbox rows read per webhook per pass */
-#define MAX_RETRY_DELAY 3600	/* the back-off never waits longer than this */
+#define BATCH 500 /* outbox rows read per webhook per pass */
+/* The Standard Webhooks retry schedule: the waits after attempts 1..9. */
+#define DEFAULT_SCHEDULE "5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h"
 #define ERR_LEN 512
 
 const struct config_key deliver_webhook_keys[] = {
@@ -38,9 +39,7 @@ const struct config_key deliver_webhook_keys[] = {
 	{ "pinned_pubkey", CONFIG_T_STRING, 0, NULL, 0, 0 },
 	{ "connect_timeout", CONFIG_T_DURATION, 0, NULL, 1, 600 },
 	{ "timeout", CONFIG_T_DURATION, 0, NULL, 1, 600 },
-	{ "max_attempts", CONFIG_T_UINT, 0, NULL, 1, 1000 },
-	{ "retry_base", CONFIG_T_DURATION, 0, NULL, 1, 3600 },
-	{ "max_age", CONFIG_T_DURATION, 0, NULL, 60, 90 * 86400 },
+	{ "retry_schedule", CONFIG_T_LIST, 0, NULL, 0, 0 },
 	{ "enabled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
@@ -83,8 +82,8 @@ struct hook {
 	size_t n_secrets;
 	json_t *events, *controls;
 	int major_only;
-	unsigned max_attempts;
-	uint64_t retry_base, max_age;
+	uint64_t *sched; /* the wait after attempt i + 1 */
+	size_t n_sched;	 /* attempts = n_sched + 1 */
 	struct http_client *http;
 	char *url_redacted;
 };
@@ -96,6 +95,7 @@ static void hook_free(struct hook *h)
 	if (h->routing_key)
 		util_secret_free(h->routing_key, h->routing_key_len);
 	free(h->secrets);
+	free(h->sched);
 	json_decref(h->events);
 	json_decref(h->controls);
 	http_client_free(h->http);
@@ -113,9 +113,14 @@ static int hook_init(struct hook *h, const struct config_section *s, const atomi
 	h->events = config_split_list(config_get(s, "events"));
 	h->controls = config_split_list(config_get(s, "controls"));
 	h->major_only = strcmp(config_get_default(s, "min_severity", "minor"), "major") == 0;
-	h->max_attempts = (unsigned)config_get_uint(s, "max_attempts", 12);
-	h->retry_base = config_get_duration(s, "retry_base", 30);
-	h->max_age = config_get_duration(s, "max_age", 3 * 86400);
+	json_t *sched = config_split_list(config_get_default(s, "retry_schedule", DEFAULT_SCHEDULE));
+	h->sched = calloc(json_array_size(sched) + 1, sizeof(*h->sched));
+	size_t i;
+	json_t *e;
+	json_array_foreach(sched, i, e)
+	if (h->sched != NULL && util_parse_duration(json_string_value(e), &h->sched[h->n_sched]) == 0)
+		h->n_sched++;
+	json_decref(sched);
 	h->url_redacted = http_redact_url(config_get(s, "url"));
 	const char *ref = config_get(s, "secret_file");
 	if (ref != NULL) {
@@ -155,6 +160,7 @@ static int hook_init(struct hook *h, const struct config_section *s, const atomi
 	}
 	/* one attempt per pass: the outbox does the retrying, durably */
 	o.max_attempts = 1;
+	o.no_redirects = 1; /* a 3xx is a failed delivery */
 	o.timeout_s = (long)config_get_duration(s, "timeout", 30);
 	o.max_body = 1024 * 1024;
 	h->http = http_client_new(&o, s->name, cancel, err, errlen);
@@ -271,15 +277,11 @@ static int nc_held(const int64_t *held, size_t n, int64_t nc)
 	return 0;
 }
 
-/* The delay before attempt number attempts + 1: base doubling, capped, with
- * up to a quarter of random jitter so many daemons do not retry in step. */
+/* The wait after attempt number attempts (from 1), with up to a fifth more
+ * at random so that many senders do not retry in step. */
 static time_t backoff(const struct hook *h, int attempts)
 {
-	uint64_t d = h->retry_base;
-	for (int i = 1; i < attempts && d < MAX_RETRY_DELAY; i++)
-		d *= 2;
-	if (d > MAX_RETRY_DELAY)
-		d = MAX_RETRY_DELAY;
+	uint64_t d = h->sched[attempts - 1];
 	unsigned char rnd = 0;
 	FILE *f = fopen("/dev/urandom", "rb");
 	if (f != NULL) {
@@ -287,12 +289,13 @@ static time_t backoff(const struct hook *h, int attempts)
 			rnd = 0;
 		fclose(f);
 	}
-	return (time_t)(d + d * rnd / 1024);
+	return (time_t)(d + d * rnd / 1280);
 }
 
 /* Sends one event.  Returns 0 on a 2xx, 1 when it should be retried, 2 when
- * the receiver refused it for good; *status and err say what happened,
- * *retry_after the receiver's Retry-After (0 when none). */
+ * the receiver refused it for good, 3 when it answered 410 Gone (the
+ * endpoint is disabled); *status and err say what happened, *retry_after
+ * the receiver's Retry-After (0 when none). */
 static int send_one(struct hook *h, const struct pending *p, const json_t *env, long *status, long *retry_after,
 		    char *err, size_t errlen)
 {
@@ -339,10 +342,20 @@ static int send_one(struct hook *h, const struct pending *p, const json_t *env, 
 	free(body);
 	if (r == 0)
 		return 0;
-	/* 408, 429 and 5xx are worth another try; any other 4xx means the
-	 * receiver will never take this request as it stands */
+	if (*status == 410)
+		return 3;
+	/* a network error, 3xx, 408, 429 and 5xx are worth another try; any
+	 * other 4xx means the receiver will never take this request as it is */
 	if (*status >= 400 && *status < 500 && *status != 408 && *status != 429)
 		return 2;
+	return 1;
+}
+
+static int take_flag(void *arg, const struct store_val *c, size_t n)
+{
+	(void)arg;
+	(void)c;
+	(void)n;
 	return 1;
 }
 
@@ -356,6 +369,14 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 	int r = -ENOMEM;
 	if (rows == NULL || held == NULL)
 		goto out;
+	/* a 410 Gone disabled it: nothing goes out until webhook retry */
+	struct store_val k[] = { STORE_V_TEXT(name) };
+	r = store_query(st, "SELECT 1 FROM webhooks WHERE name = ? AND disabled_at IS NOT NULL", k, 1, take_flag, NULL,
+			NULL);
+	if (r != 0) {
+		r = r < 0 ? r : 0;
+		goto out;
+	}
 	struct store_val a[] = { STORE_V_TEXT(name), STORE_V_TEXT(name), STORE_V_INT(BATCH) };
 	r = store_query(st,
 			"SELECT o.id, o.msg_id, o.type, o.created_at, o.nc_id, o.payload, d.attempts, d.next_at"
@@ -388,8 +409,6 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 				held[n_held++] = p->nc_id;
 			if (p->next_at > now && (out->next_due == 0 || p->next_at < out->next_due))
 				out->next_due = p->next_at;
-			if (endpoint_down && (out->next_due == 0 || out->next_due > now + (time_t)h->retry_base))
-				out->next_due = now + (time_t)h->retry_base;
 			json_decref(env);
 			continue;
 		}
@@ -403,7 +422,20 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 			out->delivered++;
 			log_debug("webhook %s: delivered %s (%s), attempt %d", name, p->msg_id, p->type, attempts);
 			r = record(st, p->id, name, "delivered", attempts, 0, now, status, NULL);
-		} else if (v == 2 || attempts >= (int)h->max_attempts || now - p->created_at >= (time_t)h->max_age) {
+		} else if (v == 3) {
+			out->dead++;
+			log_event(LOG_EV_WEBHOOK_DEAD, LOG_ERR, NULL,
+				  "webhook %s: the receiver answered 410 Gone: the endpoint is disabled and event %s (%s)"
+				  " is dead-lettered; ismsctl webhook retry %s re-enables it",
+				  name, p->msg_id, p->type, name);
+			r = record(st, p->id, name, "dead", attempts, 0, now, status, err);
+			struct store_val d[] = { STORE_V_INT(now), STORE_V_TEXT("410 Gone"), STORE_V_TEXT(name) };
+			if (r >= 0)
+				r = store_query(st, "UPDATE webhooks SET disabled_at = ?, disabled_reason = ? WHERE name = ?",
+						d, 3, NULL, NULL, NULL);
+			if (r >= 0)
+				r = 1; /* stop this webhook's pass */
+		} else if (v == 2 || attempts > (int)h->n_sched) {
 			out->dead++;
 			log_event(LOG_EV_WEBHOOK_DEAD, LOG_ERR, NULL,
 				  "webhook %s: gave up on event %s (%s) after %d attempt(s): %s; see ismsctl webhook list",
@@ -412,11 +444,11 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 		} else {
 			out->failed++;
 			time_t wait = backoff(h, attempts);
-			if (retry_after > wait && retry_after <= MAX_RETRY_DELAY)
+			if (retry_after > wait && retry_after <= 86400)
 				wait = (time_t)retry_after;
 			time_t next = now + wait;
-			log_warnx("webhook %s: delivery of %s failed (attempt %d of %u): %s; next try in %llds", name,
-				  p->msg_id, attempts, h->max_attempts, err, (long long)wait);
+			log_warnx("webhook %s: delivery of %s failed (attempt %d of %zu): %s; next try in %llds", name,
+				  p->msg_id, attempts, h->n_sched + 1, err, (long long)wait);
 			r = record(st, p->id, name, "pending", attempts, next, now, status, err);
 			if (p->nc_id)
 				held[n_held++] = p->nc_id;
@@ -426,6 +458,8 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 		}
 		if (r < 0)
 			goto out;
+		if (r == 1)
+			break;
 	}
 	/* a full batch: more may be waiting */
 	if (n_rows == BATCH && !endpoint_down)
@@ -459,6 +493,30 @@ int deliver_pass(struct store *st, const struct config *cfg, const atomic_int *c
 		hook_free(&h);
 	}
 	return r;
+}
+
+static int take_two(void *arg, const struct store_val *c, size_t n)
+{
+	(void)n;
+	int64_t *v = arg;
+	v[0] = c[0].i;
+	v[1] = c[1].i;
+	return 1;
+}
+
+int deliver_has_work(struct store *st, int64_t *seen, time_t now)
+{
+	int64_t v[2] = { 0, 0 };
+	struct store_val a[] = { STORE_V_INT(now) };
+	int r = store_query(st,
+			    "SELECT (SELECT coalesce(max(id), 0) FROM outbox), (SELECT count(*) FROM deliveries"
+			    " WHERE state = 'pending' AND (next_at IS NULL OR next_at <= ?))",
+			    a, 1, take_two, v, NULL);
+	if (r < 0)
+		return r;
+	int work = v[0] > *seen || v[1] > 0;
+	*seen = v[0];
+	return work;
 }
 
 /* ---- reports for ismsctl -------------------------------------------------- */
@@ -522,6 +580,15 @@ static int take_text(void *arg, const struct store_val *c, size_t n)
 	return 1;
 }
 
+static int take_disabled(void *arg, const struct store_val *c, size_t n)
+{
+	(void)n;
+	char t[UTIL_ISO_TIME_LEN];
+	util_time_iso((time_t)c[0].i, t);
+	json_object_set_new(arg, "disabled", json_pack("{s:s, s:s}", "at", t, "reason", c[1].s));
+	return 1;
+}
+
 int deliver_summary(struct store *st, const struct config *cfg, json_t **out)
 {
 	*out = json_array();
@@ -551,6 +618,12 @@ int deliver_summary(struct store *st, const struct config *cfg, json_t **out)
 		json_decref(waiting);
 		json_object_set_new(o, "deliveries", counts);
 		json_object_set_new(o, "last_error", json_null());
+		json_object_set_new(o, "disabled", json_null());
+		if (r >= 0)
+			r = store_query(st,
+					"SELECT disabled_at, disabled_reason FROM webhooks WHERE name = ?"
+					" AND disabled_at IS NOT NULL",
+					a, 1, take_disabled, o, NULL);
 		if (r >= 0)
 			r = store_query(st,
 					"SELECT last_error FROM deliveries WHERE webhook = ? AND last_error IS NOT NULL"
@@ -569,6 +642,11 @@ int deliver_summary(struct store *st, const struct config *cfg, json_t **out)
 int deliver_retry(struct store *st, const char *webhook, int64_t outbox_id, int *count)
 {
 	struct store_val a[] = { STORE_V_TEXT(webhook), STORE_V_INT(outbox_id) };
+	struct store_val k[] = { STORE_V_TEXT(webhook) };
+	int r = store_query(st, "UPDATE webhooks SET disabled_at = NULL, disabled_reason = NULL WHERE name = ?", k, 1,
+			    NULL, NULL, NULL);
+	if (r < 0)
+		return r;
 	return store_query(st,
 			   "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = NULL"
 			   " WHERE webhook = ?1 AND state = 'dead' AND (?2 = 0 OR outbox_id = ?2)",

@@ -815,7 +815,10 @@ int http_fetch(struct http_client *c, const struct http_request *req, struct htt
 			char *loc = NULL;
 			curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &loc);
 			char *rloc = http_redact_url(loc);
-			if (loc == NULL) {
+			if (c->opt.no_redirects) {
+				snprintf(err, errlen, "%s %s: HTTP %ld: redirects are not followed", req->method, red,
+					 resp->status);
+			} else if (loc == NULL) {
 				snprintf(err, errlen, "%s %s: HTTP %ld without a Location", req->method, red, resp->status);
 			} else if (strncasecmp(loc, "https://", 8) != 0) {
 				snprintf(err, errlen, "%s %s: redirect to %s refused: not https", req->method, red, rloc);

@@ -603,7 +603,9 @@ static int cmd_webhook_list(struct ctl *c)
 			printf("%-16s %-13s %-8s %8" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT
 			       "  %s\n",
 			       str_or(e, "name", ""), str_or(e, "format", ""),
-			       json_is_true(json_object_get(e, "enabled")) ? "yes" : "no",
+			       json_is_object(json_object_get(e, "disabled")) ? "no (410)"
+			       : json_is_true(json_object_get(e, "enabled"))   ? "yes"
+									       : "no",
 			       json_integer_value(json_object_get(d, "pending")),
 			       json_integer_value(json_object_get(d, "delivered")),
 			       json_integer_value(json_object_get(d, "dead")), str_or(e, "last_error", "-"));

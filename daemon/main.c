@@ -42,6 +42,7 @@
 
 #define RETRY_BASE_S 300 /* first retry after a failed run */
 #define DELIVERY_JOB SIZE_MAX /* a job's idx when it drains the webhook outbox */
+#define OUTBOX_POLL_S 10	     /* how often the outbox is checked for events that ismsctl wrote */
 
 /* A configuration and the collectors made from it.  Jobs hold a reference
  * so that a reload never frees what a running collection uses. */
@@ -92,6 +93,7 @@ struct daemon_ctx {
 	sd_event_source *deliver_timer; /* the next webhook retry */
 	int delivering;			/* a delivery job is running */
 	int deliver_again;		/* new events arrived while it ran */
+	int64_t outbox_seen;		/* the newest outbox event a pass has started after */
 	uint64_t watchdog_usec;
 	int done_pipe[2];
 	int lock_fd;
@@ -317,6 +319,7 @@ static void maybe_deliver(struct daemon_ctx *d)
 		d->deliver_again = 1;
 		return;
 	}
+	(void)deliver_has_work(d->store, &d->outbox_seen, util_now());
 	struct job *j = calloc(1, sizeof(*j));
 	if (j == NULL)
 		return;
@@ -336,12 +339,34 @@ static void maybe_deliver(struct daemon_ctx *d)
 	d->running++;
 }
 
+static void arm_deliver_timer(struct daemon_ctx *d, time_t next);
+
+/* A retry is due, or it is time to look for events that ismsctl wrote
+ * (an operator's change to an NC) since the last pass. */
 static int on_deliver_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	(void)s;
 	(void)usec;
-	maybe_deliver(userdata);
+	struct daemon_ctx *d = userdata;
+	int work = deliver_has_work(d->store, &d->outbox_seen, util_now());
+	if (work != 0)
+		maybe_deliver(d); /* on a store error too: the pass logs it */
+	else
+		arm_deliver_timer(d, 0);
 	return 0;
+}
+
+/* Wakes at next (a retry), or to poll the outbox, whichever is sooner. */
+static void arm_deliver_timer(struct daemon_ctx *d, time_t next)
+{
+	if (d->stopping || d->once || !deliver_configured(d->gen->cfg))
+		return;
+	if (d->deliver_timer == NULL &&
+	    sd_event_add_time(d->ev, &d->deliver_timer, CLOCK_REALTIME, 0, 1000000u, on_deliver_timer, d) < 0)
+		return;
+	time_t poll = util_now() + OUTBOX_POLL_S;
+	sd_event_source_set_time(d->deliver_timer, usec_of(next > 0 && next < poll ? next : poll));
+	sd_event_source_set_enabled(d->deliver_timer, SD_EVENT_ONESHOT);
 }
 
 static void finish_delivery(struct daemon_ctx *d, struct job *j)
@@ -359,15 +384,7 @@ static void finish_delivery(struct daemon_ctx *d, struct job *j)
 		maybe_deliver(d);
 		return;
 	}
-	if (d->deliver_timer == NULL &&
-	    sd_event_add_time(d->ev, &d->deliver_timer, CLOCK_REALTIME, 0, 1000000u, on_deliver_timer, d) < 0)
-		return;
-	if (next > 0 && !d->once) {
-		sd_event_source_set_time(d->deliver_timer, usec_of(next));
-		sd_event_source_set_enabled(d->deliver_timer, SD_EVENT_ONESHOT);
-	} else {
-		sd_event_source_set_enabled(d->deliver_timer, SD_EVENT_OFF);
-	}
+	arm_deliver_timer(d, next);
 }
 
 static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)

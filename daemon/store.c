@@ -161,13 +161,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 	/* 6: webhook delivery.  webhooks remembers, per [webhook NAME], the
 	 * last outbox event that existed when it was first configured (it gets
-	 * the ones after); deliveries holds the state of each event at each
+	 * the ones after) and whether a 410 Gone disabled it; deliveries holds the state of each event at each
 	 * webhook: pending (with attempts and the next try), delivered, dead
 	 * (given up) or skipped (filtered out). */
 	"CREATE TABLE webhooks ("
 	"  name TEXT PRIMARY KEY,"
 	"  start_id INTEGER NOT NULL,"
-	"  added_at INTEGER NOT NULL"
+	"  added_at INTEGER NOT NULL,"
+	"  disabled_at INTEGER,"
+	"  disabled_reason TEXT"
 	");"
 	"CREATE TABLE deliveries ("
 	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id),"

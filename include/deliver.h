@@ -43,6 +43,11 @@ struct deliver_stats {
  */
 int deliver_pass(struct store *st, const struct config *cfg, const atomic_int *cancel, struct deliver_stats *out);
 
+/* Whether a pass has work: an outbox event newer than *seen (which is
+ * updated), or a pending delivery that is due at now.  Returns 1, 0, or a
+ * negative store error. */
+int deliver_has_work(struct store *st, int64_t *seen, time_t now);
+
 /* Per webhook: counts by state and the last error, as a JSON array. */
 int deliver_summary(struct store *st, const struct config *cfg, json_t **out);
 

@@ -42,6 +42,7 @@ struct http_options {
 	unsigned retry_base_ms; /* retry_base_ms: first back-off ceiling, default 1000 */
 	unsigned max_pages;	/* max_pages per paged request sequence, default 100000 */
 	double rate_limit;	/* rate_limit: requests per second, 0 = none */
+	int no_redirects;	/* a 3xx is a failure, never followed (webhooks) */
 };
 
 /* The keys every HTTP-based source takes; put inside a collector's key table.

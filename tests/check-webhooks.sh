@@ -1,18 +1,39 @@
 #!/bin/sh
 # check-webhooks.sh: webhook delivery end to end.  ismsd collects from the
-# vendor fakes (tools/demo-env, breaching data) and delivers every event of
-# its outbox to the HTTPS receiver (tests/fakes/receiver.py), which accepts
-# only requests with a valid Standard Webhooks signature.  Then: the
-# receiver is down, an operator's change is queued and retried under the
-# same webhook-id once it is back; the receiver refuses an event with 400,
-# it is dead-lettered, and `ismsctl webhook retry` sends it again.  The
-# webhook secret never shows up in a log or an output.
+# vendor fakes (tools/demo-env, breaching data) and delivers its outbox to
+# HTTPS receivers (tests/fakes/receiver.py): "alerts" (standard format),
+# which accepts only requests with a valid Standard Webhooks signature, and
+# one receiver per other format, which accepts only that format's
+# documented shape.  Then, against "alerts":
+#   1. every raised NC arrives once, signed, in every format;
+#   2. the receiver is stopped: an operator's change waits in the outbox and
+#      arrives, under the same webhook-id, once it is back;
+#   3. 503 three times: four attempts under one webhook-id, then delivered;
+#   4. ismsd is killed with SIGKILL while an event is pending: after a
+#      restart it is delivered, once;
+#   5. the receiver is down for a whole retry schedule: the event is
+#      dead-lettered, and `ismsctl webhook retry` delivers it once it is back;
+#   6. a 400 dead-letters at once; 410 disables the endpoint until retry;
+#   7. the webhook secret shows up in no log, output or store file.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d) || exit 99
 rpid=
-trap '[ -n "$rpid" ] && kill "$rpid" 2>/dev/null; sh "$src/tools/demo-env" stop "$dir/env" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+dpid=
+others=
+cleanup() {
+	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
+	for p in $others; do kill "$p" 2>/dev/null; done
+	sh "$src/tools/demo-env" stop "$dir/env" >/dev/null 2>&1
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	[ -f "$dir/daemon.log" ] && { echo "--- daemon log (tail)"; tail -n 30 "$dir/daemon.log"; }
+	exit 1
+}
 ismsd() { ${TEST_WRAPPER:-} "$ISMSD" "$@"; }
 ismsctl() { "$ISMSCTL" --config "$conf" "$@"; }
 out="$dir/outputs"
@@ -21,140 +42,315 @@ mkdir -p "$out"
 eval "$(sh "$src/tools/demo-env" start "$dir/env" breaching)" || fail "cannot start the fakes"
 conf="$dir/env/ismsd.conf"
 pki="$dir/env/pki"
+ca="$pki/ca.pem"
 
 secret="whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
-(umask 077 && printf '%s\n' "$secret" > "$CREDENTIALS_DIRECTORY/ismsd_webhook-secret")
-start_receiver() { # [--port N]
-	rm -f "$dir/receiver.port"
-	python3 "$src/tests/fakes/receiver.py" --cert "$pki/server.pem" --key "$pki/server.key" \
-		--port-file "$dir/receiver.port" --log "$dir/receiver.log" --secret "$secret" "$@" >> "$dir/receiver.out" 2>&1 &
-	rpid=$!
+routing_key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+(
+	umask 077
+	printf '%s\n' "$secret" > "$CREDENTIALS_DIRECTORY/ismsd_webhook-secret"
+	printf '%s\n' "$routing_key" > "$CREDENTIALS_DIRECTORY/ismsd_pagerduty-key"
+)
+
+# start_receiver NAME FORMAT [--port N]: sets $pid_NAME and $port_NAME
+start_receiver() {
+	name=$1
+	fmt=$2
+	shift 2
+	rm -f "$dir/$name.port"
+	python3 "$src/tests/fakes/receiver.py" --cert "$pki/server.pem" --key "$pki/server.key" --format "$fmt" \
+		--port-file "$dir/$name.port" --log "$dir/$name.log" --secret "$secret" "$@" >> "$dir/$name.out" 2>&1 &
+	eval "pid_$name=$!"
 	i=0
-	while [ ! -s "$dir/receiver.port" ]; do
+	while [ ! -s "$dir/$name.port" ]; do
 		i=$((i + 1))
-		[ $i -gt 200 ] && fail "the receiver did not start: $(cat "$dir/receiver.out")"
+		[ $i -gt 200 ] && fail "the $name receiver did not start: $(cat "$dir/$name.out")"
 		sleep 0.05
 	done
+	eval "port_$name=$(tr -d '\n' < "$dir/$name.port")"
 }
-start_receiver
-port=$(tr -d '\n' < "$dir/receiver.port")
-base="https://127.0.0.1:$port"
-control() { # METHOD PATH [JSON]
-	python3 - "$pki/ca.pem" "$base$2" "$1" "${3:-}" <<'EOF'
-import json, ssl, sys, urllib.request
+# control NAME METHOD PATH [JSON]: a request to a receiver's control endpoint
+control() {
+	eval "p=\$port_$1"
+	python3 - "$ca" "https://127.0.0.1:$p$3" "$2" "${4:-}" <<'EOF'
+import ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile=sys.argv[1])
 data = sys.argv[4].encode() if sys.argv[4] else None
 req = urllib.request.Request(sys.argv[2], data=data, method=sys.argv[3],
                              headers={"Content-Type": "application/json"})
-print(urllib.request.urlopen(req, context=ctx, timeout=30).read().decode())
+print(urllib.request.urlopen(req, context=ctx, timeout=130).read().decode())
 EOF
 }
+stop_alerts() {
+	kill "$pid_alerts"
+	wait "$pid_alerts" 2>/dev/null
+	rpid=
+}
+start_alerts() {
+	start_receiver alerts standard "$@"
+	rpid=$pid_alerts
+}
+# start_daemon N: starts ismsd (its own pid in $dpid: exec, no subshell in
+# between) and waits for its Nth "started" line in the log
+start_daemon() {
+	(exec ${TEST_WRAPPER:-} "$ISMSD" --foreground --config "$conf" >> "$dir/daemon.log" 2>&1) &
+	dpid=$!
+	n=0
+	until [ "$(grep -c ': ismsd .* started: ' "$dir/daemon.log")" -ge "$1" ]; do
+		n=$((n + 1))
+		[ $n -gt 240 ] && fail "ismsd did not start"
+		kill -0 "$dpid" 2>/dev/null || fail "ismsd exited"
+		sleep 0.25
+	done
+}
+stop_daemon() {
+	kill -TERM "$dpid"
+	wait "$dpid" 2>/dev/null
+	kill -0 "$dpid" 2>/dev/null && fail "ismsd did not stop on SIGTERM"
+	dpid=
+}
+# wait_for SECONDS PYTHON-EXPRESSION: until the expression over `hooks`
+# (ismsctl webhook list --json, by name) holds
+wait_for() {
+	limit=$1
+	n=0
+	while :; do
+		ismsctl webhook list --json > "$dir/hooks.json" 2>/dev/null &&
+			python3 -c "import json,sys
+hooks = {h['name']: h for h in json.load(open(sys.argv[1]))}
+sys.exit(0 if ($2) else 1)" "$dir/hooks.json" && return 0
+		n=$((n + 1))
+		[ $n -gt $((limit * 4)) ] && fail "timed out waiting for: $2 ($(cat "$dir/hooks.json"))"
+		sleep 0.25
+	done
+}
+# body FILE INDEX: the parsed body of a receiver record (python helper text)
+PYBODY='def body(e):
+    import json
+    return json.loads(e["body"]) if isinstance(e["body"], str) else e["body"]'
+
+start_alerts
+others=
+for f in cloudevents pagerduty slack alertmanager; do
+	start_receiver "$f" "$f"
+	eval "others=\"\$others \$pid_$f\""
+done
+sched="1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s"
 cat >> "$conf" <<EOF
 
 [webhook alerts]
-url = $base/hooks/ismsd
+url = https://127.0.0.1:$port_alerts/hooks/ismsd
 secret_file = ismsd_webhook-secret
-ca_file = $pki/ca.pem
-retry_base = 1s
-max_attempts = 10
+ca_file = $ca
+retry_schedule = $sched
+
+[webhook cloudevents]
+url = https://127.0.0.1:$port_cloudevents/events
+format = cloudevents
+secret_file = ismsd_webhook-secret
+ca_file = $ca
+
+[webhook pagerduty]
+url = https://127.0.0.1:$port_pagerduty/v2/enqueue
+format = pagerduty
+routing_key_file = ismsd_pagerduty-key
+ca_file = $ca
+
+[webhook slack]
+url = https://127.0.0.1:$port_slack/services/T000/B000/XXXX
+format = slack
+ca_file = $ca
+
+[webhook alertmanager]
+url = https://127.0.0.1:$port_alertmanager/api/v2/alerts
+format = alertmanager
+ca_file = $ca
 EOF
 
-# 1. Every event reaches the receiver, signed, once.
+# ---- 1. every raised NC arrives once, signed, in every format -------------
 ismsd --once --config "$conf" > "$out/run1.log" 2>&1 || fail "run 1 failed: $(tail -n 5 "$out/run1.log")"
 ismsctl nc list --json > "$out/ncs.json"
 ismsctl webhook list --json > "$out/hooks1.json"
-control GET "/__receiver/deliveries" > "$out/deliveries1.json"
-python3 - "$out/ncs.json" "$out/hooks1.json" "$out/deliveries1.json" <<'EOF' || fail "run 1: deliveries"
-import json, sys
-ncs, hooks, dels = (json.load(open(f)) for f in sys.argv[1:4])
+for r in alerts cloudevents pagerduty slack alertmanager; do
+	control "$r" GET "/__receiver/attempts" > "$out/attempts1-$r.json" || fail "receiver $r"
+done
+python3 - "$out" <<EOF || fail "1: deliveries"
+import json, os, sys
+$PYBODY
+o = sys.argv[1]
+ncs = json.load(open(os.path.join(o, "ncs.json")))
+hooks = {h["name"]: h for h in json.load(open(os.path.join(o, "hooks1.json")))}
 assert len(ncs) >= 10, "only %d NCs raised" % len(ncs)
-h = hooks[0]
-assert h["name"] == "alerts" and h["format"] == "standard", h
-d = h["deliveries"]
-# one raise event per NC, all delivered, nothing pending or dead
-assert d["delivered"] == len(ncs) and d["pending"] == 0 and d["dead"] == 0, (d, len(ncs))
-assert len(dels) == len(ncs), (len(dels), len(ncs))
-ids = set()
-for e in dels:
-    assert e["accepted"] and not e["duplicate"], e
-    assert e["headers"]["content-type"].startswith("application/json"), e["headers"]
-    body = json.loads(e["body"]) if isinstance(e["body"], str) else e["body"]
-    assert body["type"] in ("nonconformity.raised", "evidence.gap", "activity.overdue"), body["type"]
-    assert body["data"]["event"] == "raised" and body["data"]["actor"] == "ismsd", body["data"]
-    ids.add(body["data"]["nc_id"])
-assert ids == {n["id"] for n in ncs}, (ids, [n["id"] for n in ncs])
+ids = {n["id"] for n in ncs}
+for name in ("alerts", "cloudevents", "pagerduty", "slack", "alertmanager"):
+    d = hooks[name]["deliveries"]
+    # one raise event per NC, all delivered, nothing pending or dead
+    assert d == {"pending": 0, "delivered": len(ncs), "dead": 0, "skipped": 0}, (name, d, len(ncs))
+    att = json.load(open(os.path.join(o, "attempts1-%s.json" % name)))
+    # the receiver checked each: signature (standard, cloudevents) and shape
+    assert len(att) == len(ncs) and all(a["accepted"] for a in att), (name, [a["reason"] for a in att if not a["accepted"]])
+    assert len({a["headers"]["webhook-id"] for a in att}) == len(ncs), name
+alerts = json.load(open(os.path.join(o, "attempts1-alerts.json")))
+seen = set()
+for e in alerts:
+    b = body(e)
+    assert b["type"] in ("nonconformity.raised", "evidence.gap", "activity.overdue"), b["type"]
+    assert b["data"]["event"] == "raised" and b["data"]["actor"] == "ismsd", b["data"]
+    assert e["signature"]["matched_secret"] == 0, e["signature"]
+    seen.add(b["data"]["nc_id"])
+assert seen == ids, (seen, ids)
+ce = [body(a) for a in json.load(open(os.path.join(o, "attempts1-cloudevents.json")))]
+assert all(c["specversion"] == "1.0" and c["type"].startswith("org.ismsd.") for c in ce), ce[0]
+pd = [body(a) for a in json.load(open(os.path.join(o, "attempts1-pagerduty.json")))]
+assert {p["dedup_key"] for p in pd} == {"ismsd-nc-%d" % i for i in ids}, pd[0]
+assert all(p["event_action"] == "trigger" for p in pd), pd[0]
 EOF
 
-# 2. The receiver is down (stopped: connections are refused): an operator's
-# change waits in the outbox, and is sent under the same webhook-id once
-# the receiver is back.
-kill "$rpid"
-wait "$rpid" 2>/dev/null
-rpid=
+# ---- 2. receiver stopped: the change waits, then arrives under its id -----
+stop_alerts
 ismsctl nc ack 1 --by auditor --note "looking into it" > /dev/null || fail "nc ack"
 ismsd --once --config "$conf" > "$out/run2.log" 2>&1 || fail "run 2 failed: $(tail -n 5 "$out/run2.log")"
 grep -q "webhook alerts: delivery of msg_.* failed (attempt 1 of 10)" "$out/run2.log" ||
 	fail "run 2 did not log the failed delivery: $(grep webhook "$out/run2.log")"
 ismsctl webhook list --json > "$out/hooks2.json"
 ismsctl webhook deliveries alerts --state pending --json > "$out/pending2.json"
-python3 - "$out/hooks2.json" "$out/pending2.json" <<'EOF' || fail "run 2: the event should be pending"
+python3 - "$out/hooks2.json" "$out/pending2.json" <<'EOF' || fail "2: the event should be pending"
 import json, sys
 hooks, pending = (json.load(open(f)) for f in sys.argv[1:3])
-d = hooks[0]["deliveries"]
-assert d["pending"] == 1 and d["dead"] == 0, d
-assert hooks[0]["last_error"], hooks[0]
+h = [h for h in hooks if h["name"] == "alerts"][0]
+assert h["deliveries"]["pending"] == 1 and h["deliveries"]["dead"] == 0, h
+assert h["last_error"], h
 assert len(pending) == 1 and pending[0]["type"] == "nonconformity.updated" and pending[0]["nc_id"] == 1, pending
 assert pending[0]["attempts"] >= 1 and pending[0]["next_at"], pending
 EOF
-start_receiver --port "$port"
-sleep 3 # past the back-off (retry_base 1s, twice at most, with jitter)
+start_alerts --port "$port_alerts"
+sleep 3 # past the back-off (1s per attempt, at most two, with jitter)
 ismsd --once --config "$conf" > "$out/run3.log" 2>&1 || fail "run 3 failed: $(tail -n 5 "$out/run3.log")"
-control GET "/__receiver/deliveries" > "$out/deliveries3.json"
-python3 - "$out/pending2.json" "$out/deliveries3.json" <<'EOF' || fail "run 3: the retried event"
+control alerts GET "/__receiver/deliveries" > "$out/deliveries3.json"
+python3 - "$out/pending2.json" "$out/deliveries3.json" <<EOF || fail "2: the retried event"
 import json, sys
+$PYBODY
 pending, after = (json.load(open(f)) for f in sys.argv[1:3])
 assert len(after) == 1, len(after)
 e = after[0]
-assert e["accepted"], e
-body = json.loads(e["body"]) if isinstance(e["body"], str) else e["body"]
-assert body["type"] == "nonconformity.updated", body["type"]
-assert body["data"]["nc_id"] == 1 and body["data"]["state"] == "acknowledged", body["data"]
-assert body["data"]["actor"] == "auditor" and body["data"]["note"] == "looking into it", body["data"]
+b = body(e)
+assert b["type"] == "nonconformity.updated", b["type"]
+assert b["data"]["nc_id"] == 1 and b["data"]["state"] == "acknowledged", b["data"]
+assert b["data"]["actor"] == "auditor" and b["data"]["note"] == "looking into it", b["data"]
 # the same event, under the webhook-id its failed attempts carried
 assert e["headers"]["webhook-id"] == pending[0]["msg_id"], (e["headers"], pending[0])
 EOF
-ismsctl webhook list --json > "$out/hooks3.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))[0]["deliveries"]; assert d["pending"]==0 and d["dead"]==0, d' \
-	"$out/hooks3.json" || fail "run 3: still pending"
 
-# 3. A permanent refusal (400) dead-letters the event; retry sends it again.
-control POST "/__receiver/faults" '{"faults": [{"type": "status", "code": 400, "count": 1}]}' > /dev/null || fail "cannot set the receiver fault"
-ismsctl nc ack 2 --by auditor --note "second" > /dev/null || fail "nc ack 2"
-ismsd --once --config "$conf" > "$out/run4.log" 2>&1 || fail "run 4 failed: $(tail -n 5 "$out/run4.log")"
-grep -q "webhook alerts: gave up on event msg_.* after 1 attempt(s): .*400" "$out/run4.log" ||
-	fail "run 4 did not dead-letter: $(grep webhook "$out/run4.log")"
-ismsctl webhook deliveries alerts --state dead --json > "$out/dead4.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1 and d[0]["last_status"]==400 and d[0]["nc_id"]==2, d' \
-	"$out/dead4.json" || fail "run 4: the dead letter"
-ismsctl webhook retry alerts > "$out/retry.txt" || fail "webhook retry"
-grep -q "^1 event(s) requeued for webhook alerts" "$out/retry.txt" || fail "retry: $(cat "$out/retry.txt")"
-ismsctl webhook retry alerts 999999 > /dev/null 2>&1 && fail "retry of an unknown event should fail"
-ismsd --once --config "$conf" > "$out/run5.log" 2>&1 || fail "run 5 failed: $(tail -n 5 "$out/run5.log")"
-ismsctl webhook list > "$out/hooks5.txt"
-ismsctl webhook list --json > "$out/hooks5.json"
-control GET "/__receiver/deliveries" > "$out/deliveries5.json"
-python3 - "$out/hooks5.json" "$out/ncs.json" "$out/deliveries5.json" <<'EOF' || fail "run 5: the retried dead letter"
+# ---- 3. 503 three times: four attempts under one webhook-id ---------------
+: > "$dir/daemon.log"
+start_daemon 1
+control alerts POST "/__receiver/faults" '{"faults": [{"type": "status", "code": 503, "count": 3}]}' > /dev/null ||
+	fail "cannot set the 503 fault"
+ismsctl nc ack 3 --by auditor --note "third" > /dev/null || fail "nc ack 3"
+# the daemon finds the new event within its 10 s outbox poll
+control alerts GET "/__receiver/deliveries?min=2&timeout=90" > "$out/deliveries4.json"
+control alerts GET "/__receiver/attempts" > "$out/attempts4.json"
+python3 - "$out/deliveries4.json" "$out/attempts4.json" <<EOF || fail "3: 503 three times"
 import json, sys
-hooks, ncs, dels = (json.load(open(f)) for f in sys.argv[1:4])
-d = hooks[0]["deliveries"]
-assert d == {"pending": 0, "delivered": len(ncs) + 2, "dead": 0, "skipped": 0}, d
-body = json.loads(dels[-1]["body"]) if isinstance(dels[-1]["body"], str) else dels[-1]["body"]
-assert body["data"]["nc_id"] == 2 and body["data"]["note"] == "second", body["data"]
+$PYBODY
+dels, att = (json.load(open(f)) for f in sys.argv[1:3])
+assert len(dels) == 2, len(dels)
+wid = dels[1]["headers"]["webhook-id"]
+assert body(dels[1])["data"]["nc_id"] == 3, body(dels[1])
+tries = [a for a in att if a["headers"].get("webhook-id") == wid]
+assert [a["status"] for a in tries] == [503, 503, 503, 200], [a["status"] for a in tries]
+# a fresh timestamp and signature on each attempt, all valid
+assert all(a["signature"]["matched_secret"] == 0 for a in tries), tries
 EOF
 
-# 4. The secret is nowhere in what ismsd or ismsctl wrote.
-for f in "$out"/* "$dir/env/state"/evidence.db*; do
+# ---- 4. SIGKILL while an event is pending ----------------------------------
+stop_alerts
+ismsctl nc ack 4 --by auditor --note "fourth" > /dev/null || fail "nc ack 4"
+wait_for 60 "hooks['alerts']['deliveries']['pending'] == 1 and hooks['alerts']['last_error']"
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+kill -0 "$dpid" 2>/dev/null && fail "ismsd survived SIGKILL"
+start_alerts --port "$port_alerts"
+start_daemon 2
+control alerts GET "/__receiver/deliveries?min=1&timeout=90" > "$out/deliveries5.json"
+wait_for 30 "hooks['alerts']['deliveries']['pending'] == 0"
+python3 - "$out/deliveries5.json" <<EOF || fail "4: the event pending at SIGKILL"
+import json, sys
+$PYBODY
+dels = json.load(open(sys.argv[1]))
+assert len(dels) == 1 and not dels[0]["duplicate"], dels
+assert body(dels[0])["data"]["nc_id"] == 4 and body(dels[0])["data"]["note"] == "fourth", body(dels[0])
+EOF
+
+# ---- 5. down for a whole retry schedule: dead letter, then retry ----------
+stop_alerts
+ismsctl nc ack 5 --by auditor --note "fifth" > /dev/null || fail "nc ack 5"
+wait_for 90 "hooks['alerts']['deliveries']['dead'] == 1 and hooks['alerts']['deliveries']['pending'] == 0"
+ismsctl webhook deliveries alerts --state dead --json > "$out/dead6.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1 and d[0]["attempts"]==10 and d[0]["nc_id"]==5, d' \
+	"$out/dead6.json" || fail "5: the dead letter after ten attempts"
+grep -q "webhook alerts: gave up on event msg_.* (nonconformity.updated) after 10 attempt(s)" "$dir/daemon.log" ||
+	fail "5: the dead letter was not logged"
+start_alerts --port "$port_alerts"
+ismsctl webhook retry alerts > "$out/retry6.txt" || fail "webhook retry"
+grep -q "^1 event(s) requeued for webhook alerts" "$out/retry6.txt" || fail "retry: $(cat "$out/retry6.txt")"
+control alerts GET "/__receiver/deliveries?min=1&timeout=90" > "$out/deliveries6.json"
+wait_for 30 "hooks['alerts']['deliveries']['dead'] == 0 and hooks['alerts']['deliveries']['pending'] == 0"
+python3 - "$out/deliveries6.json" "$out/dead6.json" <<EOF || fail "5: the requeued dead letter"
+import json, sys
+$PYBODY
+dels, dead = (json.load(open(f)) for f in sys.argv[1:3])
+assert len(dels) == 1 and body(dels[0])["data"]["nc_id"] == 5, dels
+assert dels[0]["headers"]["webhook-id"] == dead[0]["msg_id"], (dels[0]["headers"], dead[0])
+EOF
+stop_daemon
+
+# ---- 6. 400 dead-letters at once; 410 disables the endpoint ---------------
+control alerts POST "/__receiver/faults" '{"faults": [{"type": "status", "code": 400, "count": 1}]}' > /dev/null ||
+	fail "cannot set the 400 fault"
+ismsctl nc ack 6 --by auditor --note "sixth" > /dev/null || fail "nc ack 6"
+ismsd --once --config "$conf" > "$out/run7.log" 2>&1 || fail "run 7 failed: $(tail -n 5 "$out/run7.log")"
+grep -q "webhook alerts: gave up on event msg_.* after 1 attempt(s): .*400" "$out/run7.log" ||
+	fail "6: 400 did not dead-letter: $(grep webhook "$out/run7.log")"
+ismsctl webhook deliveries alerts --state dead --json > "$out/dead7.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1 and d[0]["last_status"]==400 and d[0]["nc_id"]==6, d' \
+	"$out/dead7.json" || fail "6: the 400 dead letter"
+ismsctl webhook retry alerts 999999 > /dev/null 2>&1 && fail "retry of an unknown event should fail"
+control alerts POST "/__receiver/faults" '{"faults": [{"type": "status", "code": 410, "count": 1}]}' > /dev/null ||
+	fail "cannot set the 410 fault"
+ismsctl nc ack 7 --by auditor --note "seventh" > /dev/null || fail "nc ack 7"
+ismsd --once --config "$conf" > "$out/run8.log" 2>&1 || fail "run 8 failed: $(tail -n 5 "$out/run8.log")"
+grep -q "webhook alerts: the receiver answered 410 Gone: the endpoint is disabled" "$out/run8.log" ||
+	fail "6: 410 did not disable: $(grep webhook "$out/run8.log")"
+ismsctl webhook list > "$out/hooks8.txt"
+grep -q "^alerts .* no (410) " "$out/hooks8.txt" || fail "6: webhook list: $(cat "$out/hooks8.txt")"
+ismsctl nc ack 8 --by auditor --note "eighth" > /dev/null || fail "nc ack 8"
+ismsd --once --config "$conf" > "$out/run9.log" 2>&1 || fail "run 9 failed"
+control alerts GET "/__receiver/attempts" > "$out/attempts9.json"
+python3 - "$out/attempts9.json" <<EOF || fail "6: a disabled endpoint got a request"
+import json, sys
+att = json.load(open(sys.argv[1]))
+assert [a["status"] for a in att][-2:] == [400, 410], [a["status"] for a in att]
+EOF
+ismsctl webhook retry alerts > "$out/retry9.txt" || fail "webhook retry after 410"
+grep -q "^2 event(s) requeued for webhook alerts" "$out/retry9.txt" || fail "retry: $(cat "$out/retry9.txt")"
+ismsd --once --config "$conf" > "$out/run10.log" 2>&1 || fail "run 10 failed"
+ismsctl webhook list --json > "$out/hooks10.json"
+control alerts GET "/__receiver/deliveries" > "$out/deliveries10.json"
+python3 - "$out/hooks10.json" "$out/deliveries10.json" <<EOF || fail "6: after retry"
+import json, sys
+$PYBODY
+hooks, dels = (json.load(open(f)) for f in sys.argv[1:3])
+h = [h for h in hooks if h["name"] == "alerts"][0]
+assert h["disabled"] is None and h["deliveries"]["dead"] == 0 and h["deliveries"]["pending"] == 0, h
+# 6, 7 and 8, each once, in order
+assert [body(d)["data"]["nc_id"] for d in dels[-3:]] == [6, 7, 8], [body(d)["data"]["nc_id"] for d in dels]
+EOF
+
+# ---- 7. the secret is nowhere in what ismsd or ismsctl wrote --------------
+for f in "$out"/* "$dir/daemon.log" "$dir/env/state"/evidence.db*; do
 	grep -aqF -- "$secret" "$f" && fail "the webhook secret is in $(basename "$f")"
 	grep -aqF -- "${secret#whsec_}" "$f" && fail "the webhook key is in $(basename "$f")"
 done
-echo "PASS: check-webhooks (every event delivered and signed, a retry after an outage, a dead letter requeued)"
+echo "PASS: check-webhooks (5 formats, outage, 503x3, SIGKILL, dead letter and retry, 400, 410)"
