@@ -379,7 +379,8 @@ static void finish_delivery(struct daemon_ctx *d, struct job *j)
 	free(j);
 	if (d->stopping)
 		return;
-	if (d->deliver_again) {
+	if (d->deliver_again || (next > 0 && next <= util_now())) {
+		/* new events, or a full batch left more to send */
 		d->deliver_again = 0;
 		maybe_deliver(d);
 		return;
