@@ -195,6 +195,7 @@ enum stmt_id {
 	ST_RUN_KINDS,
 	ST_LAST_CURSOR,
 	ST_RUN_ABORT,
+	ST_RUN_EVENT,
 	ST_DELETE_BLOBS,
 	ST_DELETE_EVIDENCE,
 	ST__MAX
@@ -215,6 +216,19 @@ static const char *const stmt_sql[ST__MAX] = {
 			 " FROM evidence WHERE run_id = ? AND kind != 'raw.page' GROUP BY kind",
 	[ST_LAST_CURSOR] = "SELECT cursor FROM runs WHERE source = ? AND outcome = 'success' AND cursor IS NOT NULL"
 			   " ORDER BY id DESC LIMIT 1",
+	/* collector.failed when a source's run fails after a success (or as its
+	 * first), collector.recovered when it succeeds after a failure: only
+	 * the changes, so a source that keeps failing does not flood anyone.
+	 * ?1 run, ?2 event type, ?3 time, ?4 the previous outcome it needs. */
+	[ST_RUN_EVENT] = "INSERT INTO outbox(msg_id, type, created_at, nc_id, payload)"
+			 " SELECT 'msg_' || lower(hex(randomblob(12))), ?2, ?3, NULL,"
+			 " json_object('type', ?2, 'timestamp', strftime('%Y-%m-%dT%H:%M:%SZ', ?3, 'unixepoch'),"
+			 " 'data', json_object('source', r.source, 'collector', r.type, 'run_id', r.id,"
+			 " 'outcome', r.outcome, 'error', r.error, 'facts', r.items,"
+			 " 'link', 'ismsctl runs list --source ' || r.source))"
+			 " FROM runs r WHERE r.id = ?1 AND r.type != 'attestation'"
+			 " AND coalesce((SELECT p.outcome FROM runs p WHERE p.source = r.source AND p.id < r.id"
+			 " AND p.outcome IN ('success', 'failed') ORDER BY p.id DESC LIMIT 1), 'success') = ?4",
 	[ST_RUN_ABORT] = "UPDATE runs SET outcome = ?, finished_at = ?, error = ?, items = 0"
 			 " WHERE id = ? AND outcome = 'running'",
 	/* Blobs only this run references. */
@@ -640,6 +654,18 @@ int store_last_cursor(struct store *st, const char *source, char **cursor)
 	return r;
 }
 
+/* Writes a collector event into the outbox, in the current transaction,
+ * when the run's source changed state (see ST_RUN_EVENT). */
+static int run_event(struct store *st, int64_t run_id, const char *type, time_t at, const char *previous)
+{
+	sqlite3_stmt *s = st->stmt[ST_RUN_EVENT];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)at);
+	sqlite3_bind_text(s, 4, previous, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
 int store_run_commit(struct store *st, int64_t run_id, time_t finished, const char *cursor)
 {
 	int r = store_run_flush(st);
@@ -665,6 +691,8 @@ int store_run_commit(struct store *st, int64_t run_id, time_t finished, const ch
 			sqlite3_bind_int64(k, 1, run_id);
 			r = step_done(k);
 		}
+		if (r == 0)
+			r = run_event(st, run_id, "collector.recovered", finished, "failed");
 	}
 	if (r == 0)
 		r = store_run_flush(st);
@@ -705,6 +733,8 @@ int store_run_abort(struct store *st, int64_t run_id, time_t finished, const cha
 		sqlite3_bind_int64(s, 4, run_id);
 		r = step_done(s);
 	}
+	if (r == 0 && strcmp(outcome, "failed") == 0)
+		r = run_event(st, run_id, "collector.failed", finished, "success");
 	if (r == 0)
 		return store_run_flush(st);
 	tx_rollback(st);

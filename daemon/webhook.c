@@ -171,6 +171,8 @@ static json_t *pagerduty(const json_t *env, const struct webhook_target *t)
 	char dedup[128];
 	if (json_is_integer(nc))
 		snprintf(dedup, sizeof(dedup), "ismsd-nc-%" JSON_INTEGER_FORMAT, json_integer_value(nc));
+	else if (strncmp(type, "collector.", 10) == 0) /* failed and recovered share the incident */
+		snprintf(dedup, sizeof(dedup), "ismsd-collector-%s", str(data, "source", "ismsd"));
 	else
 		snprintf(dedup, sizeof(dedup), "ismsd-%s-%s", type, str(data, "source", "ismsd"));
 	int resolve = strcmp(type, "nonconformity.closed") == 0 || strcmp(type, "collector.recovered") == 0;
@@ -184,11 +186,14 @@ static json_t *pagerduty(const json_t *env, const struct webhook_target *t)
 	char summary[1025];
 	snprintf(summary, sizeof(summary), "%s: %s", type, str(data, "title", str(data, "error", "ismsd event")));
 	char *controls = controls_text(data);
-	json_t *pd = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:O}}", "routing_key",
+	/* component and group are optional, but non-empty strings when
+	 * present: the KPI (or the source of a collector event) and the
+	 * controls; left out when there are none */
+	json_t *pd = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s*, s:s*, s:s, s:O}}", "routing_key",
 			       t->routing_key, "event_action", "trigger", "dedup_key", dedup, "payload", "summary", summary,
 			       "source", t->host ? t->host : "ismsd", "severity", pd_sev, "timestamp",
-			       str(env, "timestamp", ""), "component", json_string_value(json_object_get(data, "kpi")),
-			       "group", controls ? controls : "", "class", type, "custom_details", data);
+			       str(env, "timestamp", ""), "component", str(data, "kpi", str(data, "source", NULL)),
+			       "group", controls && *controls ? controls : NULL, "class", type, "custom_details", data);
 	free(controls);
 	return pd;
 }

@@ -14,7 +14,9 @@
 #   5. the receiver is down for a whole retry schedule: the event is
 #      dead-lettered, and `ismsctl webhook retry` delivers it once it is back;
 #   6. a 400 dead-letters at once; 410 disables the endpoint until retry;
-#   7. the webhook secret shows up in no log, output or store file.
+#   7. the webhook secret shows up in no log, output or store file;
+#   8. a source that fails twice, then recovers, gives one collector.failed
+#      and one collector.recovered, accepted in every format.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d) || exit 99
@@ -348,9 +350,57 @@ assert h["disabled"] is None and h["deliveries"]["dead"] == 0 and h["deliveries"
 assert [body(d)["data"]["nc_id"] for d in dels[-3:]] == [6, 7, 8], [body(d)["data"]["nc_id"] for d in dels]
 EOF
 
+# ---- 8. a source that starts failing, then recovers: one event each -------
+kpid=$(sed -n 5p "$dir/env/pids")
+kport=$(tr -d '\n' < "$dir/env/knowbe4.port")
+kill "$kpid"
+sed -i 's/^type = knowbe4-training$/type = knowbe4-training\nmax_attempts = 1/' "$conf"
+for r in alerts cloudevents pagerduty slack alertmanager; do
+	control "$r" DELETE "/__receiver/attempts" > /dev/null || fail "receiver $r"
+done
+ismsd --once --config "$conf" > "$out/run11.log" 2>&1
+[ $? = 2 ] || fail "run 11 should fail (exit 2): $(tail -n 3 "$out/run11.log")"
+ismsd --once --config "$conf" > "$out/run12.log" 2>&1
+[ $? = 2 ] || fail "run 12 should fail (exit 2)"
+python3 "$src/tests/fakes/fake.py" --vendor knowbe4 --scenario breaching --now "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	--cert "$pki/server.pem" --key "$pki/server.key" --port "$kport" \
+	--port-file "$dir/knowbe4-again.port" > "$dir/knowbe4-again.out" 2>&1 &
+others="$others $!"
+i=0
+while [ ! -s "$dir/knowbe4-again.port" ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the knowbe4 fake did not restart: $(cat "$dir/knowbe4-again.out")"
+	sleep 0.05
+done
+ismsd --once --config "$conf" > "$out/run13.log" 2>&1 || fail "run 13 failed: $(tail -n 3 "$out/run13.log")"
+for r in alerts cloudevents pagerduty slack alertmanager; do
+	control "$r" GET "/__receiver/attempts" > "$out/attempts13-$r.json" || fail "receiver $r"
+done
+python3 - "$out" <<EOF || fail "8: collector events"
+import json, os, sys
+$PYBODY
+o = sys.argv[1]
+att = {n: json.load(open(os.path.join(o, "attempts13-%s.json" % n)))
+       for n in ("alerts", "cloudevents", "pagerduty", "slack", "alertmanager")}
+for n, a in att.items():
+    # two runs failed, one recovered: a failed and a recovered event, no more
+    assert len(a) == 2 and all(x["accepted"] for x in a), (n, [(x["status"], x["reason"]) for x in a])
+std = [body(x) for x in att["alerts"]]
+assert [b["type"] for b in std] == ["collector.failed", "collector.recovered"], [b["type"] for b in std]
+assert std[0]["data"]["source"] == "training" and std[0]["data"]["collector"] == "knowbe4-training", std[0]
+assert std[0]["data"]["outcome"] == "failed" and std[0]["data"]["error"], std[0]
+assert std[1]["data"]["outcome"] == "success" and std[1]["data"]["error"] is None, std[1]
+pd = [body(x) for x in att["pagerduty"]]
+assert [p["event_action"] for p in pd] == ["trigger", "resolve"], pd
+assert pd[0]["dedup_key"] == pd[1]["dedup_key"] == "ismsd-collector-training", pd
+am = [body(x) for x in att["alertmanager"]]
+assert "endsAt" not in am[0][0] and "endsAt" in am[1][0], am
+assert am[0][0]["labels"] == am[1][0]["labels"], am
+EOF
+
 # ---- 7. the secret is nowhere in what ismsd or ismsctl wrote --------------
 for f in "$out"/* "$dir/daemon.log" "$dir/env/state"/evidence.db*; do
 	grep -aqF -- "$secret" "$f" && fail "the webhook secret is in $(basename "$f")"
 	grep -aqF -- "${secret#whsec_}" "$f" && fail "the webhook key is in $(basename "$f")"
 done
-echo "PASS: check-webhooks (5 formats, outage, 503x3, SIGKILL, dead letter and retry, 400, 410)"
+echo "PASS: check-webhooks (5 formats, outage, 503x3, SIGKILL, dead letter and retry, 400, 410, collector failed and recovered)"

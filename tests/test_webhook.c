@@ -95,6 +95,54 @@ static json_t *body_of(enum webhook_format f, json_t *env, const struct webhook_
 	return j;
 }
 
+/* A collector going down and coming back: PagerDuty triggers and resolves
+ * one incident (no component: there is no KPI, the source stands in),
+ * Alertmanager fires and resolves one alert. */
+static void test_collector_events(void)
+{
+	struct webhook_target t = { "msg_x", "host1", "0123456789abcdef0123456789abcdef", 1795561200 };
+	const char *ct = NULL;
+	json_t *data = json_pack("{s:s, s:s, s:i, s:s, s:s, s:i}", "source", "training", "collector", "knowbe4-training",
+				 "run_id", 7, "outcome", "failed", "error", "HTTP 503", "facts", 0);
+	json_t *failed = webhook_envelope("collector.failed", 1795561200, data);
+	json_t *recovered = webhook_envelope("collector.recovered", 1795564800, data);
+	json_t *a = body_of(WEBHOOK_PAGERDUTY, failed, &t, &ct);
+	json_t *b = body_of(WEBHOOK_PAGERDUTY, recovered, &t, &ct);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "event_action")), "trigger");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "dedup_key")), "ismsd-collector-training");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(a, "payload"), "component")), "training");
+	/* no controls: group left out, not "" */
+	CU_ASSERT_PTR_NULL(json_object_get(json_object_get(a, "payload"), "group"));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(a, "payload"), "summary")),
+			       "collector.failed: HTTP 503");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(b, "event_action")), "resolve");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(b, "dedup_key")), "ismsd-collector-training");
+	json_decref(a);
+	json_decref(b);
+	/* an NC without a KPI (an evidence gap): component left out, not null */
+	json_t *gap = json_pack("{s:i, s:s, s:s, s:[s]}", "nc_id", 9, "title", "No evidence from training", "severity",
+				"major", "controls", "6.3");
+	json_t *env = webhook_envelope("evidence.gap", 1795561200, gap);
+	a = body_of(WEBHOOK_PAGERDUTY, env, &t, &ct);
+	CU_ASSERT_PTR_NULL(json_object_get(json_object_get(a, "payload"), "component"));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(a, "payload"), "group")), "6.3");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "dedup_key")), "ismsd-nc-9");
+	json_decref(a);
+	a = body_of(WEBHOOK_ALERTMANAGER, failed, &t, &ct);
+	b = body_of(WEBHOOK_ALERTMANAGER, recovered, &t, &ct);
+	CU_ASSERT(json_equal(json_object_get(json_array_get(a, 0), "labels"),
+			     json_object_get(json_array_get(b, 0), "labels")));
+	CU_ASSERT_PTR_NULL(json_object_get(json_array_get(a, 0), "endsAt"));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(b, 0), "endsAt")), "2026-11-24T23:00:00Z");
+	json_decref(a);
+	json_decref(b);
+	json_decref(env);
+	json_decref(gap);
+	json_decref(failed);
+	json_decref(recovered);
+	json_decref(data);
+}
+
 static void test_formats(void)
 {
 	json_t *env = nc_event("nonconformity.raised");
@@ -180,6 +228,7 @@ int main(void)
 		{ "key rotation and bad secrets", test_rotation },
 		{ "message ids", test_msg_id },
 		{ "every format's shape", test_formats },
+		{ "collector events and an NC without a KPI", test_collector_events },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
