@@ -131,6 +131,60 @@ PYBODY='def body(e):
     import json
     return json.loads(e["body"]) if isinstance(e["body"], str) else e["body"]'
 
+# validate BODIES.json...: every standard body a receiver accepted against
+# docs/webhook-events.schema.json (the subset of JSON Schema it uses)
+validate() {
+	python3 - "$src/docs/webhook-events.schema.json" "$@" <<'EOF'
+import json, sys
+schema = json.load(open(sys.argv[1]))
+TYPES = {"object": dict, "array": list, "string": str, "null": type(None), "boolean": bool}
+def ok_type(v, t):
+    if t == "integer":
+        return isinstance(v, int) and not isinstance(v, bool)
+    if t == "number":
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, TYPES[t])
+def check(v, s, path):
+    if "anyOf" in s:
+        errs = []
+        for alt in s["anyOf"]:
+            try:
+                check(v, alt, path)
+                return
+            except AssertionError as e:
+                errs.append(str(e))
+        raise AssertionError("%s: matches no alternative: %s" % (path, errs))
+    if "type" in s:
+        ts = s["type"] if isinstance(s["type"], list) else [s["type"]]
+        assert any(ok_type(v, t) for t in ts), "%s: %r is not %s" % (path, v, ts)
+    if "enum" in s:
+        assert v in s["enum"], "%s: %r not in %s" % (path, v, s["enum"])
+    if isinstance(v, dict):
+        for k in s.get("required", []):
+            assert k in v, "%s: missing %s" % (path, k)
+        props = s.get("properties", {})
+        if s.get("additionalProperties") is False:
+            extra = set(v) - set(props)
+            assert not extra, "%s: unexpected %s" % (path, sorted(extra))
+        for k, sub in props.items():
+            if k in v:
+                check(v[k], sub, path + "." + k)
+    if isinstance(v, list) and "items" in s:
+        for i, e in enumerate(v):
+            check(e, s["items"], "%s[%d]" % (path, i))
+n = 0
+for f in sys.argv[2:]:
+    for rec in json.load(open(f)):
+        if not rec.get("accepted"):
+            continue
+        b = json.loads(rec["body"]) if isinstance(rec["body"], str) else rec["body"]
+        check(b, schema, b.get("type", "?"))
+        n += 1
+assert n > 0
+print("validated %d events" % n)
+EOF
+}
+
 start_alerts
 others=
 for f in cloudevents pagerduty slack alertmanager; do
@@ -207,6 +261,8 @@ pd = [body(a) for a in json.load(open(os.path.join(o, "attempts1-pagerduty.json"
 assert {p["dedup_key"] for p in pd} == {"ismsd-nc-%d" % i for i in ids}, pd[0]
 assert all(p["event_action"] == "trigger" for p in pd), pd[0]
 EOF
+
+validate "$out/attempts1-alerts.json" > /dev/null || fail "1: the events do not match the schema"
 
 # ---- 2. receiver stopped: the change waits, then arrives under its id -----
 stop_alerts
@@ -397,6 +453,9 @@ am = [body(x) for x in att["alertmanager"]]
 assert "endsAt" not in am[0][0] and "endsAt" in am[1][0], am
 assert am[0][0]["labels"] == am[1][0]["labels"], am
 EOF
+
+validate "$out/attempts13-alerts.json" "$out/deliveries10.json" > /dev/null ||
+	fail "the collector and updated events do not match the schema"
 
 # ---- 7. the secret is nowhere in what ismsd or ismsctl wrote --------------
 for f in "$out"/* "$dir/daemon.log" "$dir/env/state"/evidence.db*; do
