@@ -74,6 +74,7 @@ static int usage(FILE *f)
 		   "  webhook deliveries [NAME] [--state S] [--limit N]   events per webhook (S: pending,\n"
 		   "                                  delivered, dead, skipped)\n"
 		   "  webhook retry NAME [EVENT]      send dead-lettered events again (all, or one outbox id)\n"
+		   "  webhook test NAME               queue a webhook.test event for that webhook only\n"
 		   "  (changes take --by NAME; the default is $SUDO_USER or $USER)\n"
 		   "  version\n");
 	return f == stderr ? EXIT_USAGE : 0;
@@ -680,6 +681,27 @@ static int cmd_webhook_retry(struct ctl *c, const char *name, const char *event)
 	return 0;
 }
 
+static int cmd_webhook_test(struct ctl *c, const char *name)
+{
+	if (config_find(c->cfg, "webhook", name) == NULL)
+		return fail("no [webhook %s] in %s", name, c->config_path);
+	if (open_store_flags(c, 1, 0) < 0)
+		return 1;
+	int64_t id = 0;
+	if (deliver_enqueue_test(c->store, c->cfg, name, actor_name(c), util_now(), &id) < 0)
+		return fail("cannot queue the test event: %s", store_errmsg(c->store));
+	if (c->json) {
+		json_t *o = json_pack("{s:s, s:I}", "webhook", name, "outbox_id", (json_int_t)id);
+		int r = print_json(o);
+		json_decref(o);
+		return r;
+	}
+	printf("test event %lld queued for webhook %s; a running ismsd sends it within 10 seconds "
+	       "(ismsctl webhook deliveries %s shows the outcome)\n",
+	       (long long)id, name, name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -775,7 +797,7 @@ int main(int argc, char **argv)
 	 * usage error is always exit 2. */
 	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW, CMD_KPI_LIST, CMD_NC_LIST,
 	       CMD_NC_SHOW, CMD_NC_CHANGE, CMD_ACTIVITY_LIST, CMD_ATTEST, CMD_CONTROLS, CMD_WEBHOOK_LIST,
-	       CMD_WEBHOOK_DELIVERIES, CMD_WEBHOOK_RETRY } cmd;
+	       CMD_WEBHOOK_DELIVERIES, CMD_WEBHOOK_RETRY, CMD_WEBHOOK_TEST } cmd;
 	if (strcmp(args[0], "status") == 0 && nargs == 1)
 		cmd = CMD_STATUS;
 	else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
@@ -806,6 +828,8 @@ int main(int argc, char **argv)
 		cmd = CMD_WEBHOOK_DELIVERIES;
 	else if (strcmp(args[0], "webhook") == 0 && (nargs == 3 || nargs == 4) && strcmp(args[1], "retry") == 0)
 		cmd = CMD_WEBHOOK_RETRY;
+	else if (strcmp(args[0], "webhook") == 0 && nargs == 3 && strcmp(args[1], "test") == 0)
+		cmd = CMD_WEBHOOK_TEST;
 	else
 		return usage(stderr);
 	int r;
@@ -837,6 +861,8 @@ int main(int argc, char **argv)
 		r = cmd_webhook_deliveries(&c, nargs == 3 ? args[2] : NULL);
 	else if (cmd == CMD_WEBHOOK_RETRY)
 		r = cmd_webhook_retry(&c, args[2], nargs == 4 ? args[3] : NULL);
+	else if (cmd == CMD_WEBHOOK_TEST)
+		r = cmd_webhook_test(&c, args[2]);
 	else
 		r = cmd_attest(&c, args[1]);
 	store_close(c.store);

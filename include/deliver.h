@@ -59,4 +59,10 @@ int deliver_list(struct store *st, const char *webhook, const char *state, unsig
  * > 0) or every dead one of the webhook.  *count receives how many. */
 int deliver_retry(struct store *st, const char *webhook, int64_t outbox_id, int *count);
 
+/* Queues a webhook.test event for one webhook only (the others get a
+ * skipped record), for the daemon to send.  *outbox_id receives its id.
+ * Returns 0 or a negative store error. */
+int deliver_enqueue_test(struct store *st, const struct config *cfg, const char *webhook, const char *actor,
+			 time_t now, int64_t *outbox_id);
+
 #endif

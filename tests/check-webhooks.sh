@@ -406,6 +406,24 @@ assert h["disabled"] is None and h["deliveries"]["dead"] == 0 and h["deliveries"
 assert [body(d)["data"]["nc_id"] for d in dels[-3:]] == [6, 7, 8], [body(d)["data"]["nc_id"] for d in dels]
 EOF
 
+# webhook test: one event, to that webhook only
+control cloudevents GET "/__receiver/attempts" > "$out/ce-before-test.json" || fail "receiver cloudevents"
+ismsctl --by operator webhook test alerts > "$out/test.txt" || fail "webhook test"
+grep -q "^test event [0-9]* queued for webhook alerts" "$out/test.txt" || fail "webhook test: $(cat "$out/test.txt")"
+ismsd --once --config "$conf" > "$out/run-test.log" 2>&1 || fail "the run after webhook test failed"
+control alerts GET "/__receiver/deliveries" > "$out/deliveries-test.json"
+control cloudevents GET "/__receiver/attempts" > "$out/ce-after-test.json" || fail "receiver cloudevents"
+python3 - "$out/deliveries-test.json" "$out/ce-before-test.json" "$out/ce-after-test.json" <<EOF || fail "webhook test"
+import json, sys
+$PYBODY
+dels, before, after = (json.load(open(f)) for f in sys.argv[1:4])
+b = body(dels[-1])
+assert b["type"] == "webhook.test" and b["data"]["webhook"] == "alerts" and b["data"]["actor"] == "operator", b
+assert dels[-1]["accepted"], dels[-1]
+assert len(after) == len(before), (len(before), len(after))
+EOF
+validate "$out/deliveries-test.json" > /dev/null || fail "webhook.test does not match the schema"
+
 # ---- 8. a source that starts failing, then recovers: one event each -------
 kpid=$(sed -n 5p "$dir/env/pids")
 kport=$(tr -d '\n' < "$dir/env/knowbe4.port")
@@ -462,4 +480,4 @@ for f in "$out"/* "$dir/daemon.log" "$dir/env/state"/evidence.db*; do
 	grep -aqF -- "$secret" "$f" && fail "the webhook secret is in $(basename "$f")"
 	grep -aqF -- "${secret#whsec_}" "$f" && fail "the webhook key is in $(basename "$f")"
 done
-echo "PASS: check-webhooks (5 formats, outage, 503x3, SIGKILL, dead letter and retry, 400, 410, collector failed and recovered)"
+echo "PASS: check-webhooks (5 formats, outage, 503x3, SIGKILL, dead letter and retry, 400, 410, webhook test, collector failed and recovered)"
