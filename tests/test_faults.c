@@ -20,6 +20,7 @@
 
 #include "fakehelp.h"
 #include "testhelp.h"
+#include "util.h"
 
 static char *pki;
 
@@ -190,7 +191,11 @@ static void test_sigkill_mid_run(void)
 static void test_store_full_and_caps(void)
 {
 	struct fake f;
-	const char *args[] = { "--events", "4000", NULL };
+	/* the fake's clock is the real one: ismsd asks for the last 2 days of
+	 * wall-clock time, and the 4000 events must all fall inside them */
+	char now[UTIL_ISO_TIME_LEN];
+	util_time_iso(util_now(), now);
+	const char *args[] = { "--events", "4000", "--now", now, NULL };
 	CU_ASSERT_EQUAL_FATAL(fake_start(&f, pki, "aws-cloudtrail", "server.pem", args), 0);
 	char *dir = th_mkdtemp();
 	free(th_write(dir, "creds",
