@@ -82,6 +82,17 @@ int jwt_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *ou
 	return 0;
 }
 
+/* The passphrase callback for PEM keys: there is none.  Without it OpenSSL
+ * asks for one on the terminal, and a run with an encrypted key blocks. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 int jwt_sign_rs256(const char *pem, size_t pem_len, const char *kid, const json_t *claims, char **jwt, char *err,
 		   size_t errlen)
 {
@@ -110,9 +121,9 @@ int jwt_sign_rs256(const char *pem, size_t pem_len, const char *kid, const json_
 		goto out;
 	}
 	bio = BIO_new_mem_buf(pem, (int)pem_len);
-	key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
 	if (key == NULL || EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
-		snprintf(err, errlen, "the private key is not a PEM RSA key");
+		snprintf(err, errlen, "the private key is not a PEM RSA key (encrypted keys are not supported)");
 		goto out;
 	}
 	md = EVP_MD_CTX_new();

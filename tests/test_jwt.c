@@ -5,9 +5,14 @@
  */
 #include "autoconfig.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 #include <jansson.h>
@@ -194,6 +199,64 @@ static void test_bad_key(void)
 	json_decref(claims);
 }
 
+/*
+ * An encrypted key is refused at once.  OpenSSL's default is to ask for the
+ * passphrase on the controlling terminal, which blocks a run started from
+ * one; so the signing runs in a child whose controlling terminal is a
+ * pseudo-terminal this test watches for a prompt.
+ */
+static void test_encrypted_key(void)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	CU_ASSERT_FATAL(b != NULL && PEM_write_bio_PrivateKey(b, key, EVP_aes_128_cbc(), (const unsigned char *)"pw",
+							       2, NULL, NULL) == 1);
+	char *data = NULL;
+	long n = BIO_get_mem_data(b, &data);
+	char *enc = strndup(data, (size_t)n);
+	BIO_free(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(enc, "ENCRYPTED"));
+
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	CU_ASSERT_FATAL(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+	char *slave = strdup(ptsname(master));
+	fflush(NULL);
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		setsid();
+		int fd = open(slave, O_RDWR); /* the session's controlling terminal */
+		if (fd < 0)
+			_exit(3);
+		alarm(10);
+		json_t *claims = json_pack("{s:s}", "sub", "x");
+		char *jwt = NULL;
+		char err[256] = "";
+		int r = jwt_sign_rs256(enc, strlen(enc), NULL, claims, &jwt, err, sizeof(err));
+		_exit(r == -1 && strstr(err, "encrypted keys are not supported") != NULL ? 0 : 1);
+	}
+	char out[512] = "";
+	size_t got = 0;
+	int status = -1;
+	for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+		struct pollfd p = { master, POLLIN, 0 };
+		if (poll(&p, 1, 50) > 0 && (p.revents & POLLIN) && got + 1 < sizeof(out)) {
+			ssize_t r = read(master, out + got, sizeof(out) - 1 - got);
+			if (r > 0)
+				got += (size_t)r;
+		}
+		status = -1;
+	}
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	CU_ASSERT_PTR_NULL(strstr(out, "pass phrase"));
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(master);
+	free(slave);
+	free(enc);
+}
+
 static void test_b64url(void)
 {
 	struct {
@@ -274,6 +337,7 @@ int main(void)
 		{ "RS256: sign, verify with the public key", test_sign_and_verify },
 		{ "the Google assertion's claims", test_google_claims },
 		{ "a bad key gives a clear error", test_bad_key },
+		{ "an encrypted key is refused without a prompt", test_encrypted_key },
 		{ "base64url", test_b64url },
 		{ "OAuth2 token responses", test_token_response },
 		{ "secrets are scrubbed from text", test_scrub },
