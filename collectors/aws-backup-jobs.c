@@ -61,13 +61,14 @@ static void backup_free(struct collector *c)
 	c->priv = NULL;
 }
 
-/* Stages the backup.job facts of one page. */
-static int backup_page(struct collect_ctx *ctx, struct collector_page *page)
+/* Stages the backup.job facts of one page (json).  The live run and the
+ * normalizer share it. */
+static int backup_page(struct collect_ctx *ctx, json_t *json, int64_t page_id)
 {
-	json_t *jobs = json_object_get(page->json, "BackupJobs");
+	json_t *jobs = json_object_get(json, "BackupJobs");
 	if (!json_is_array(jobs))
 		return collect_fail(ctx, "ListBackupJobs: no BackupJobs array in the response");
-	json_t *next = json_object_get(page->json, "NextToken");
+	json_t *next = json_object_get(json, "NextToken");
 	if (next != NULL && !json_is_null(next) && !json_is_string(next))
 		return collect_fail(ctx, "ListBackupJobs: NextToken is not a string");
 	size_t i;
@@ -93,12 +94,24 @@ static int backup_page(struct collect_ctx *ctx, struct collector_page *page)
 		json_t *enc = json_object_get(job, "IsEncrypted");
 		json_object_set_new(f, "encrypted",
 				    json_is_boolean(enc) ? json_boolean(json_is_true(enc)) : json_null());
-		int r = collect_fact(ctx, "backup.job", created, id, f, page->page_id);
+		int r = collect_fact(ctx, "backup.job", created, id, f, page_id);
 		json_decref(f);
 		if (r < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* The normalizer: one ListBackupJobs page; NextToken is not followed. */
+static int backup_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	(void)c;
+	json_t *json = collector_json_page(ctx, "ListBackupJobs page", body, len);
+	if (json == NULL)
+		return -1;
+	int r = backup_page(ctx, json, page_id);
+	json_decref(json);
+	return r;
 }
 
 /* The request URL for one page; the query values are RFC 3986 encoded, as
@@ -146,7 +159,7 @@ static int backup_collect(struct collector *c, struct collect_ctx *ctx)
 		struct collector_page page;
 		int pr = collector_http_page(ctx, client, &req, &page);
 		free(url);
-		if (pr < 0 || backup_page(ctx, &page) < 0 || collect_flush(ctx) < 0) {
+		if (pr < 0 || backup_page(ctx, page.json, page.page_id) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			break;
 		}
@@ -185,5 +198,6 @@ const struct collector_ops collector_aws_backup_jobs = {
 	.keys = backup_keys,
 	.configure = backup_configure,
 	.collect = backup_collect,
+	.normalize = backup_normalize,
 	.free = backup_free,
 };

@@ -134,9 +134,10 @@ static int on_event(struct collect_ctx *ctx, const json_t *ev, int64_t page_id, 
 	json_error_t jerr;
 	json_t *rec = json_loads(text, 0, &jerr);
 	if (!json_is_object(rec)) {
+		/* without JSON_DECODE_ANY, an array is the only other text that parses */
+		const char *why = rec == NULL ? jerr.text : "it is an array";
 		json_decref(rec);
-		return collect_fail(ctx, "LookupEvents: event %s: CloudTrailEvent is not a JSON object (%s)", id,
-				    jerr.text);
+		return collect_fail(ctx, "LookupEvents: event %s: CloudTrailEvent is not a JSON object (%s)", id, why);
 	}
 	time_t when = collector_json_epoch(ev, "EventTime");
 	if (when == 0)
@@ -159,6 +160,38 @@ out:
 	json_decref(fact);
 	json_decref(rec);
 	return r < 0 ? -1 : 0;
+}
+
+/* Stages the audit.event facts of one LookupEvents page (json); *newest
+ * becomes the time of the newest event stored.  The live run and the
+ * normalizer share it. */
+static int ct_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, time_t *newest)
+{
+	json_t *events = json_object_get(json, "Events");
+	if (!json_is_array(events))
+		return collect_fail(ctx, "LookupEvents: no Events in the response");
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev)
+	{
+		if (on_event(ctx, ev, page_id, newest) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The normalizer: one LookupEvents page.  The cursor is a matter of the
+ * whole run and is not set. */
+static int ct_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	(void)c;
+	json_t *json = collector_json_page(ctx, "LookupEvents page", body, len);
+	if (json == NULL)
+		return -1;
+	time_t newest = 0;
+	int r = ct_page(ctx, json, page_id, &newest);
+	json_decref(json);
+	return r;
 }
 
 static int ct_collect(struct collector *c, struct collect_ctx *ctx)
@@ -185,22 +218,7 @@ static int ct_collect(struct collector *c, struct collect_ctx *ctx)
 			collector_page_free(&page);
 			goto out;
 		}
-		json_t *events = json_object_get(page.json, "Events");
-		if (!json_is_array(events)) {
-			collector_page_free(&page);
-			collect_fail(ctx, "LookupEvents: no Events in the response");
-			goto out;
-		}
-		size_t i;
-		json_t *ev;
-		json_array_foreach(events, i, ev)
-		{
-			if (on_event(ctx, ev, page.page_id, &newest) < 0) {
-				collector_page_free(&page);
-				goto out;
-			}
-		}
-		if (collect_flush(ctx) < 0) {
+		if (ct_page(ctx, page.json, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
@@ -242,5 +260,6 @@ const struct collector_ops collector_aws_cloudtrail = {
 	.keys = ct_keys,
 	.configure = ct_configure,
 	.collect = ct_collect,
+	.normalize = ct_normalize,
 	.free = ct_free,
 };

@@ -184,10 +184,14 @@ struct states_arg {
 	json_t *noncompliant; /* ids with critical or security patches missing */
 };
 
-static int on_states_page(struct collect_ctx *ctx, struct collector_page *page, void *arg)
+/*
+ * Stages the patch.host facts of one DescribeInstancePatchStates page (json)
+ * for the instances in a->instances, and adds the non-compliant ones to
+ * a->noncompliant.  The live run and the normalizer share it.
+ */
+static int states_page(struct collect_ctx *ctx, struct states_arg *a, json_t *json, int64_t page_id)
 {
-	struct states_arg *a = arg;
-	json_t *list = json_object_get(page->json, "InstancePatchStates");
+	json_t *list = json_object_get(json, "InstancePatchStates");
 	if (!json_is_array(list))
 		return collect_fail(ctx, "DescribeInstancePatchStates: no InstancePatchStates in the response");
 	size_t i;
@@ -195,14 +199,16 @@ static int on_states_page(struct collect_ctx *ctx, struct collector_page *page, 
 	json_array_foreach(list, i, st)
 	{
 		const char *id = collector_json_str(st, "InstanceId");
-		json_t *inst = id ? json_object_get(a->instances, id) : NULL;
+		if (id == NULL)
+			return collect_fail(ctx, "DescribeInstancePatchStates: an entry without InstanceId");
+		json_t *inst = json_object_get(a->instances, id);
 		if (inst == NULL)
 			return collect_fail(ctx, "DescribeInstancePatchStates: state for an instance that was not asked for");
 		if (json_object_get(inst, "done") != NULL)
 			continue; /* the same instance twice: keep the first */
 		json_t *fact = host_fact(id, json_object_get(inst, "info"), st);
 		time_t observed = collector_json_epoch(st, "OperationEndTime");
-		int r = collect_fact(ctx, "patch.host", observed, id, fact, page->page_id);
+		int r = collect_fact(ctx, "patch.host", observed, id, fact, page_id);
 		json_decref(fact);
 		if (r < 0)
 			return -1;
@@ -212,6 +218,40 @@ static int on_states_page(struct collect_ctx *ctx, struct collector_page *page, 
 			json_array_append_new(a->noncompliant, json_string(id));
 	}
 	return 0;
+}
+
+static int on_states_page(struct collect_ctx *ctx, struct collector_page *page, void *arg)
+{
+	return states_page(ctx, arg, page->json, page->page_id);
+}
+
+/*
+ * The normalizer: one DescribeInstancePatchStates page on its own.  A live
+ * run asks only for instances DescribeInstanceInformation listed; here the
+ * instances are those the page names, without their information (hostname,
+ * platform and ping status are null).  The DescribeInstancePatches calls a
+ * live run makes for the non-compliant ones are not made.
+ */
+static int ssm_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	(void)c;
+	json_t *json = collector_json_page(ctx, "DescribeInstancePatchStates page", body, len);
+	if (json == NULL)
+		return -1;
+	struct states_arg sa = { json_object(), json_array() };
+	size_t i;
+	json_t *st;
+	json_array_foreach(json_object_get(json, "InstancePatchStates"), i, st)
+	{
+		const char *id = collector_json_str(st, "InstanceId");
+		if (id != NULL && json_object_get(sa.instances, id) == NULL)
+			json_object_set_new(sa.instances, id, json_pack("{s:I}", "page_id", (json_int_t)page_id));
+	}
+	int r = states_page(ctx, &sa, json, page_id);
+	json_decref(sa.instances);
+	json_decref(sa.noncompliant);
+	json_decref(json);
+	return r;
 }
 
 /* ---- DescribeInstancePatches -------------------------------------------------- */
@@ -327,5 +367,6 @@ const struct collector_ops collector_aws_ssm_patch = {
 	.keys = ssm_keys,
 	.configure = ssm_configure,
 	.collect = ssm_collect,
+	.normalize = ssm_normalize,
 	.free = ssm_free,
 };

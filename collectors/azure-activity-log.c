@@ -166,6 +166,39 @@ static int on_event(struct collect_ctx *ctx, json_t *ev, int64_t page_id, time_t
 	return r < 0 ? -1 : 0;
 }
 
+/* Stages the audit.event facts of one Activity Log page (json); *newest
+ * becomes the time of the newest event stored.  The live run and the
+ * normalizer share it. */
+static int activity_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, time_t *newest)
+{
+	json_t *events = json_object_get(json, "value");
+	if (!json_is_array(events))
+		return collect_fail(ctx, "Activity Log: no value array in the response");
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev)
+	{
+		if (on_event(ctx, ev, page_id, newest) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The normalizer: one Activity Log page; nextLink is not followed and the
+ * cursor is not set. */
+static int activity_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len,
+			      int64_t page_id)
+{
+	(void)c;
+	json_t *json = collector_json_page(ctx, "Activity Log page", body, len);
+	if (json == NULL)
+		return -1;
+	time_t newest = 0;
+	int r = activity_page(ctx, json, page_id, &newest);
+	json_decref(json);
+	return r;
+}
+
 static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 {
 	struct activity *a = c->priv;
@@ -194,22 +227,7 @@ static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 			collector_page_free(&page);
 			goto out;
 		}
-		json_t *events = json_object_get(page.json, "value");
-		if (!json_is_array(events)) {
-			collector_page_free(&page);
-			collect_fail(ctx, "Activity Log: no value array in the response");
-			goto out;
-		}
-		size_t i;
-		json_t *ev;
-		json_array_foreach(events, i, ev)
-		{
-			if (on_event(ctx, ev, page.page_id, &newest) < 0) {
-				collector_page_free(&page);
-				goto out;
-			}
-		}
-		if (collect_flush(ctx) < 0) {
+		if (activity_page(ctx, page.json, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
@@ -264,5 +282,6 @@ const struct collector_ops collector_azure_activity_log = {
 	.keys = activity_keys,
 	.configure = activity_configure,
 	.collect = activity_collect,
+	.normalize = activity_normalize,
 	.free = activity_free,
 };

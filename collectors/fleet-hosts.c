@@ -203,17 +203,19 @@ out:
 	return r;
 }
 
-/* Normalizes one page.  Returns the number of hosts on it, or -1. */
-static long fleet_page(struct collect_ctx *ctx, struct collector_page *page, char *token, size_t tokenlen)
+/* Normalizes one page (json): stages its facts and writes the loop guard's
+ * token.  Returns the number of hosts on it, or -1.  The live run and the
+ * normalizer share it. */
+static long fleet_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, char *token, size_t tokenlen)
 {
-	json_t *hosts = json_object_get(page->json, "hosts");
+	json_t *hosts = json_object_get(json, "hosts");
 	if (!json_is_array(hosts))
 		return collect_fail(ctx, "GET " HOSTS_PATH ": no hosts array in the response");
 	size_t i;
 	json_t *host;
 	json_array_foreach(hosts, i, host)
 	{
-		if (fleet_host(ctx, host, page->page_id) < 0)
+		if (fleet_host(ctx, host, page_id) < 0)
 			return -1;
 	}
 	size_t n = json_array_size(hosts);
@@ -223,6 +225,19 @@ static long fleet_page(struct collect_ctx *ctx, struct collector_page *page, cha
 			 json_integer_value(json_object_get(json_array_get(hosts, 0), "id")),
 			 json_integer_value(json_object_get(json_array_get(hosts, n - 1), "id")));
 	return (long)n;
+}
+
+/* The normalizer: one GET /api/v1/fleet/hosts page. */
+static int fleet_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	(void)c;
+	json_t *json = collector_json_page(ctx, "GET " HOSTS_PATH " page", body, len);
+	if (json == NULL)
+		return -1;
+	char token[64] = "";
+	long n = fleet_page(ctx, json, page_id, token, sizeof(token));
+	json_decref(json);
+	return n < 0 ? -1 : 0;
 }
 
 static int fleet_collect(struct collector *c, struct collect_ctx *ctx)
@@ -250,7 +265,7 @@ static int fleet_collect(struct collector *c, struct collect_ctx *ctx)
 		char token[64] = "";
 		int pr = collector_http_page(ctx, client, &req, &page);
 		free(url);
-		long n = pr < 0 ? -1 : fleet_page(ctx, &page, token, sizeof(token));
+		long n = pr < 0 ? -1 : fleet_page(ctx, page.json, page.page_id, token, sizeof(token));
 		collector_page_free(&page);
 		if (n < 0 || collect_flush(ctx) < 0)
 			break;
@@ -279,5 +294,6 @@ const struct collector_ops collector_fleet_hosts = {
 	.keys = fleet_keys,
 	.configure = fleet_configure,
 	.collect = fleet_collect,
+	.normalize = fleet_normalize,
 	.free = fleet_free,
 };

@@ -159,6 +159,40 @@ static int on_entry(struct collect_ctx *ctx, const struct gcp *g, json_t *entry,
 	return r < 0 ? -1 : 0;
 }
 
+/* Stages the audit.event facts of one entries.list page (json); *newest
+ * becomes the time of the newest entry stored.  An object without entries
+ * is an empty page (proto3 JSON omits empty lists); anything but an object
+ * is an error.  The live run and the normalizer share it. */
+static int gcp_page(struct collect_ctx *ctx, const struct gcp *g, json_t *json, int64_t page_id, time_t *newest)
+{
+	if (!json_is_object(json))
+		return collect_fail(ctx, "entries.list: the response is not a JSON object");
+	json_t *entries = json_object_get(json, "entries");
+	if (entries != NULL && !json_is_array(entries))
+		return collect_fail(ctx, "entries.list: entries is not an array");
+	size_t i;
+	json_t *entry;
+	json_array_foreach(entries, i, entry)
+	{
+		if (on_entry(ctx, g, entry, page_id, newest) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The normalizer: one entries.list page; nextPageToken is not followed and
+ * the cursor is not set. */
+static int gcp_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	json_t *json = collector_json_page(ctx, "entries.list page", body, len);
+	if (json == NULL)
+		return -1;
+	time_t newest = 0;
+	int r = gcp_page(ctx, c->priv, json, page_id, &newest);
+	json_decref(json);
+	return r;
+}
+
 /* POSTs body to entries:list. */
 static int list_page(struct collect_ctx *ctx, struct http_client *client, struct gcp *g, const json_t *body,
 		     struct collector_page *page)
@@ -206,22 +240,7 @@ static int gcp_collect(struct collector *c, struct collect_ctx *ctx)
 			collector_page_free(&page);
 			goto out;
 		}
-		json_t *entries = json_object_get(page.json, "entries");
-		if (entries != NULL && !json_is_array(entries)) {
-			collector_page_free(&page);
-			collect_fail(ctx, "entries.list: entries is not an array");
-			goto out;
-		}
-		size_t i;
-		json_t *entry;
-		json_array_foreach(entries, i, entry)
-		{
-			if (on_entry(ctx, g, entry, page.page_id, &newest) < 0) {
-				collector_page_free(&page);
-				goto out;
-			}
-		}
-		if (collect_flush(ctx) < 0) {
+		if (gcp_page(ctx, g, page.json, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
@@ -263,5 +282,6 @@ const struct collector_ops collector_gcp_audit_log = {
 	.keys = gcp_keys,
 	.configure = gcp_configure,
 	.collect = gcp_collect,
+	.normalize = gcp_normalize,
 	.free = gcp_free,
 };

@@ -261,7 +261,8 @@ static time_t time_of(json_t *v)
 	return 0;
 }
 
-/* Stages one fact per item.  Returns the number of items, or -1. */
+/* Stages one fact per item.  Returns the number of items, or -1.  The live
+ * run and the normalizer share it. */
 static long normalize(struct hj *h, struct collect_ctx *ctx, json_t *page, int64_t page_id, const char *url,
 		      unsigned page_no)
 {
@@ -274,6 +275,10 @@ static long normalize(struct hj *h, struct collect_ctx *ctx, json_t *page, int64
 	{
 		json_t *fact;
 		if (h->n_fields == 0) {
+			/* the item is the fact: a fact is an object (or an array) */
+			if (!json_is_object(item) && !json_is_array(item))
+				return collect_fail(ctx, "page %u (%s): item %zu at items = '%s' is not an object",
+						    page_no, url, i, h->items);
 			fact = json_incref(item);
 		} else {
 			fact = json_object();
@@ -291,6 +296,27 @@ static long normalize(struct hj *h, struct collect_ctx *ctx, json_t *page, int64
 			return -1;
 	}
 	return (long)json_array_size(items);
+}
+
+/* The normalizer: one page of the configured request (its first page),
+ * items taken as configured; paging is not followed. */
+static int hj_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	struct hj *h = c->priv;
+	char *url = NULL, *req_body = NULL;
+	if (build_request(h, NULL, NULL, h->page_start, &url, &req_body) < 0) {
+		free(url);
+		free(req_body);
+		return collect_fail(ctx, "out of memory");
+	}
+	free(req_body);
+	long n = -1;
+	json_t *json = collector_json_page(ctx, "page", body, len);
+	if (json != NULL)
+		n = normalize(h, ctx, json, page_id, url, 1);
+	json_decref(json);
+	free(url);
+	return n < 0 ? -1 : 0;
 }
 
 static int hj_collect(struct collector *c, struct collect_ctx *ctx)
@@ -396,5 +422,6 @@ const struct collector_ops collector_http_json = {
 	.keys = hj_keys,
 	.configure = hj_configure,
 	.collect = hj_collect,
+	.normalize = hj_normalize,
 	.free = hj_free,
 };

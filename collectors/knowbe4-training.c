@@ -56,15 +56,17 @@ static void kb4_free(struct collector *c)
 	c->priv = NULL;
 }
 
-/* Normalizes one page.  Returns the number of enrollments on it, or -1. */
-static long kb4_page(struct collect_ctx *ctx, struct collector_page *page, unsigned page_no, char *token,
+/* Normalizes page number page_no (json): stages its facts and writes the
+ * loop guard's token.  Returns the number of enrollments on it, or -1.  The
+ * live run and the normalizer share it. */
+static long kb4_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, unsigned page_no, char *token,
 		     size_t tokenlen)
 {
-	if (!json_is_array(page->json))
+	if (!json_is_array(json))
 		return collect_fail(ctx, "GET " ENROLLMENTS_PATH ": page %u is not a JSON array", page_no);
 	size_t i;
 	json_t *e;
-	json_array_foreach(page->json, i, e)
+	json_array_foreach(json, i, e)
 	{
 		json_t *id = json_object_get(e, "enrollment_id");
 		if (!json_is_integer(id))
@@ -94,18 +96,31 @@ static long kb4_page(struct collect_ctx *ctx, struct collector_page *page, unsig
 				    json_is_boolean(ack) ? json_boolean(json_is_true(ack)) : json_null());
 		char ext[32];
 		snprintf(ext, sizeof(ext), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-		int r = collect_fact(ctx, "training.enrollment", enrolled, ext, f, page->page_id);
+		int r = collect_fact(ctx, "training.enrollment", enrolled, ext, f, page_id);
 		json_decref(f);
 		if (r < 0)
 			return -1;
 	}
-	size_t n = json_array_size(page->json);
+	size_t n = json_array_size(json);
 	/* the loop guard's token: a page that repeats has the same first and last enrollment */
 	if (n > 0)
 		snprintf(token, tokenlen, "%" JSON_INTEGER_FORMAT "-%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(json_array_get(page->json, 0), "enrollment_id")),
-			 json_integer_value(json_object_get(json_array_get(page->json, n - 1), "enrollment_id")));
+			 json_integer_value(json_object_get(json_array_get(json, 0), "enrollment_id")),
+			 json_integer_value(json_object_get(json_array_get(json, n - 1), "enrollment_id")));
 	return (long)n;
+}
+
+/* The normalizer: one GET /v1/training/enrollments page, as page 1. */
+static int kb4_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
+{
+	(void)c;
+	json_t *json = collector_json_page(ctx, "GET " ENROLLMENTS_PATH " page", body, len);
+	if (json == NULL)
+		return -1;
+	char token[64] = "";
+	long n = kb4_page(ctx, json, page_id, 1, token, sizeof(token));
+	json_decref(json);
+	return n < 0 ? -1 : 0;
 }
 
 static int kb4_collect(struct collector *c, struct collect_ctx *ctx)
@@ -131,7 +146,7 @@ static int kb4_collect(struct collector *c, struct collect_ctx *ctx)
 		char token[64] = "";
 		int pr = collector_http_page(ctx, client, &req, &page);
 		free(url);
-		long n = pr < 0 ? -1 : kb4_page(ctx, &page, page_no, token, sizeof(token));
+		long n = pr < 0 ? -1 : kb4_page(ctx, page.json, page.page_id, page_no, token, sizeof(token));
 		collector_page_free(&page);
 		if (n < 0 || collect_flush(ctx) < 0)
 			break;
@@ -160,5 +175,6 @@ const struct collector_ops collector_knowbe4_training = {
 	.keys = kb4_keys,
 	.configure = kb4_configure,
 	.collect = kb4_collect,
+	.normalize = kb4_normalize,
 	.free = kb4_free,
 };

@@ -199,63 +199,103 @@ static double elapsed_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-int collector_run(struct collector *c, struct store *st, const struct config *cfg, const atomic_int *cancel,
-		  struct collector_result *res)
+/* Starts a run of c: fills ctx and records the run.  Returns 0, or a
+ * negative error with the reason in res->error (logged). */
+static int run_begin(struct collector *c, struct store *st, const struct config *cfg, const atomic_int *cancel,
+		     struct collect_ctx *ctx, struct collector_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->outcome = "failed";
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->source = c->name;
+	ctx->started = util_now();
+	ctx->config = cfg;
+	ctx->cancel = cancel;
+	ctx->store = st;
 	const struct config_section *sec = cfg ? config_find(cfg, "source", c->name) : NULL;
-	struct collect_ctx ctx = {
-		.source = c->name,
-		.started = util_now(),
-		.config = cfg,
-		.cancel = cancel,
-		.store = st,
-		.max_facts = sec ? config_get_uint(sec, "max_facts", COLLECT_MAX_FACTS) : COLLECT_MAX_FACTS,
-	};
-	int r = store_run_begin(st, c->name, c->ops->name, ctx.started, &ctx.run_id);
+	ctx->max_facts = sec ? config_get_uint(sec, "max_facts", COLLECT_MAX_FACTS) : COLLECT_MAX_FACTS;
+	int r = store_run_begin(st, c->name, c->ops->name, ctx->started, &ctx->run_id);
 	if (r < 0) {
 		snprintf(res->error, sizeof(res->error), "cannot record the run: %s (%s)", store_reason(r),
 			 store_errmsg(st));
 		log_event(LOG_EV_RUN_FAILED, LOG_ERR, c->name, "source %s: run failed: %s", c->name, res->error);
 		return r;
 	}
-	res->run_id = ctx.run_id;
-	log_debug("source %s: run %lld started", c->name, (long long)ctx.run_id);
+	res->run_id = ctx->run_id;
+	log_debug("source %s: run %lld started", c->name, (long long)ctx->run_id);
+	return 0;
+}
 
-	int cr = c->ops->collect(c, &ctx);
-	if (cr == 0 && collect_cancelled(&ctx))
-		cr = collect_fail(&ctx, "cancelled: ismsd is stopping");
+/* Ends the run of ctx: commits it when cr is 0 and the daemon is not
+ * stopping, aborts it otherwise, and logs the outcome. */
+static int run_end(struct collector *c, struct collect_ctx *ctx, int cr, const struct timespec *t0,
+		   struct collector_result *res)
+{
+	struct store *st = ctx->store;
+	if (cr == 0 && collect_cancelled(ctx))
+		cr = collect_fail(ctx, "cancelled: ismsd is stopping");
 	if (cr == 0) {
-		r = store_run_commit(st, ctx.run_id, util_now(), ctx.cursor);
+		int r = store_run_commit(st, ctx->run_id, util_now(), ctx->cursor);
 		if (r < 0)
-			cr = collect_fail(&ctx, "cannot commit the run: %s (%s)", store_reason(r), store_errmsg(st));
+			cr = collect_fail(ctx, "cannot commit the run: %s (%s)", store_reason(r), store_errmsg(st));
 	}
-	res->facts = ctx.facts;
-	res->duplicates = ctx.duplicates;
-	res->pages = ctx.pages;
-	free(ctx.cursor);
-	ctx.cursor = NULL;
+	res->facts = ctx->facts;
+	res->duplicates = ctx->duplicates;
+	res->pages = ctx->pages;
+	free(ctx->cursor);
+	ctx->cursor = NULL;
 	if (cr == 0) {
 		res->outcome = "success";
 		log_event(LOG_EV_RUN_OK, LOG_INFO, c->name, "source %s: run %lld committed: %llu facts (%llu already stored), %llu pages in %.2fs",
-			  c->name, (long long)ctx.run_id, (unsigned long long)ctx.facts,
-			  (unsigned long long)ctx.duplicates, (unsigned long long)ctx.pages, elapsed_since(&t0));
+			  c->name, (long long)ctx->run_id, (unsigned long long)ctx->facts,
+			  (unsigned long long)ctx->duplicates, (unsigned long long)ctx->pages, elapsed_since(t0));
 		return 0;
 	}
-	if (ctx.error[0] == '\0')
-		snprintf(ctx.error, sizeof(ctx.error), "collector %s failed without a reason", c->ops->name);
-	snprintf(res->error, sizeof(res->error), "%s", ctx.error);
-	res->outcome = collect_cancelled(&ctx) ? "interrupted" : "failed";
-	r = store_run_abort(st, ctx.run_id, util_now(), res->outcome, ctx.error);
+	if (ctx->error[0] == '\0')
+		snprintf(ctx->error, sizeof(ctx->error), "collector %s failed without a reason", c->ops->name);
+	snprintf(res->error, sizeof(res->error), "%s", ctx->error);
+	res->outcome = collect_cancelled(ctx) ? "interrupted" : "failed";
+	int r = store_run_abort(st, ctx->run_id, util_now(), res->outcome, ctx->error);
 	if (r < 0)
 		log_event(LOG_EV_STORE_ERROR, LOG_ERR, c->name,
 			  "source %s: run %lld: cannot record the failure: %s (%s); it is cleared at next start",
-			  c->name, (long long)ctx.run_id, store_reason(r), store_errmsg(st));
+			  c->name, (long long)ctx->run_id, store_reason(r), store_errmsg(st));
 	log_event(LOG_EV_RUN_FAILED, LOG_WARNING, c->name, "source %s: run %lld %s: %s", c->name,
-		  (long long)ctx.run_id, res->outcome, ctx.error);
+		  (long long)ctx->run_id, res->outcome, ctx->error);
 	return -EIO;
+}
+
+int collector_run(struct collector *c, struct store *st, const struct config *cfg, const atomic_int *cancel,
+		  struct collector_result *res)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct collect_ctx ctx;
+	int r = run_begin(c, st, cfg, cancel, &ctx, res);
+	if (r < 0)
+		return r;
+	return run_end(c, &ctx, c->ops->collect(c, &ctx), &t0, res);
+}
+
+int collector_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len)
+{
+	if (c->ops->normalize == NULL)
+		return collect_fail(ctx, "collector %s has no page normalizer", c->ops->name);
+	int64_t page_id = 0;
+	if (collect_page(ctx, COLLECTOR_NORMALIZE_URL, 200, body, len, &page_id) < 0 ||
+	    c->ops->normalize(c, ctx, body, len, page_id) < 0)
+		return -1;
+	return collect_flush(ctx);
+}
+
+int collector_run_page(struct collector *c, struct store *st, const struct config *cfg, const char *body, size_t len,
+		       struct collector_result *res)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct collect_ctx ctx;
+	int r = run_begin(c, st, cfg, NULL, &ctx, res);
+	if (r < 0)
+		return r;
+	return run_end(c, &ctx, collector_normalize(c, &ctx, body, len), &t0, res);
 }

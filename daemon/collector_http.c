@@ -74,12 +74,19 @@ int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const st
 		return collect_fail(ctx, "%s", err);
 	if (collect_page(ctx, page->resp.url, page->resp.status, page->resp.body, page->resp.len, &page->page_id) < 0)
 		return -1;
+	char what[sizeof(ctx->error) + 64];
+	snprintf(what, sizeof(what), "%s %s", req->method, page->resp.url);
+	page->json = collector_json_page(ctx, what, page->resp.body, page->resp.len);
+	return page->json != NULL ? 0 : -1;
+}
+
+json_t *collector_json_page(struct collect_ctx *ctx, const char *what, const void *body, size_t len)
+{
 	json_error_t jerr;
-	page->json = json_loadb(page->resp.body, page->resp.len, 0, &jerr);
-	if (page->json == NULL)
-		return collect_fail(ctx, "%s %s: the response is not valid JSON (%s at byte %d)", req->method,
-				    page->resp.url, jerr.text, jerr.position);
-	return 0;
+	json_t *j = json_loadb(body, len, 0, &jerr);
+	if (j == NULL)
+		collect_fail(ctx, "%s: the response is not valid JSON (%s at byte %d)", what, jerr.text, jerr.position);
+	return j;
 }
 
 int collector_http_aws_json(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "catalog.h"
 #include "collector.h"
@@ -23,14 +24,19 @@ static int check_control(const char *ref, char *err, size_t errlen)
 	return -1;
 }
 
+void daemon_config_hooks(struct config_hooks *hooks, int check_secrets)
+{
+	memset(hooks, 0, sizeof(*hooks));
+	hooks->source_keys = collector_type_keys;
+	hooks->check_secret = check_secrets ? secret_check : NULL;
+	hooks->kpi_known = kpi_known;
+	hooks->check_control = check_control;
+}
+
 struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs)
 {
-	struct config_hooks hooks = {
-		.source_keys = collector_type_keys,
-		.check_secret = check_secrets ? secret_check : NULL,
-		.kpi_known = kpi_known,
-		.check_control = check_control,
-	};
+	struct config_hooks hooks;
+	daemon_config_hooks(&hooks, check_secrets);
 	struct config *cfg = config_load(path, NULL, &hooks, errs);
 	if (cfg == NULL)
 		return NULL;

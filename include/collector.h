@@ -38,6 +38,12 @@ struct collector_ops {
 	int (*configure)(struct collector *c, const struct config_section *s, struct config_errors *errs);
 	/* Collects once.  Returns 0 on success, or -1 after collect_fail(). */
 	int (*collect)(struct collector *c, struct collect_ctx *ctx);
+	/* Parses body as one page of the vendor's main listing and stages its
+	 * facts with page_id, through the same function a live run uses for a
+	 * fetched page.  Touches no network.  Returns 0, or -1 after
+	 * collect_fail().  NULL for types that fetch no pages (self).  Callers
+	 * go through collector_normalize(). */
+	int (*normalize)(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id);
 	/* Frees c->priv.  May be NULL. */
 	void (*free)(struct collector *c);
 };
@@ -99,6 +105,26 @@ struct collector_result {
  */
 int collector_run(struct collector *c, struct store *st, const struct config *cfg, const atomic_int *cancel,
 		  struct collector_result *res);
+
+/*
+ * Normalizes body as one page of c's main listing within the run of ctx:
+ * stages it as a raw page (URL COLLECTOR_NORMALIZE_URL, status 200), calls
+ * the type's normalize hook and ends the page with collect_flush(), as a
+ * live run does with each page it fetches.  Returns 0, or -1 after
+ * collect_fail() (also when the type has no normalizer).
+ */
+#define COLLECTOR_NORMALIZE_URL "normalize:"
+int collector_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len);
+
+/*
+ * As collector_run(), but the run normalizes the page body with
+ * collector_normalize() instead of collecting: one atomic run, committed
+ * when the page was normalized, rolled back (with the reason in res->error)
+ * when it was not.  Needs no network; for tests and fuzzers.  Returns 0
+ * when the run committed, or a negative error.
+ */
+int collector_run_page(struct collector *c, struct store *st, const struct config *cfg, const char *body, size_t len,
+		       struct collector_result *res);
 
 /* ---- for collectors ----------------------------------------------------------- */
 

@@ -52,6 +52,12 @@ int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const st
 			struct collector_page *page);
 void collector_page_free(struct collector_page *p);
 
+/* Parses a page body as JSON, as collector_http_page() does: a truncated or
+ * malformed body is an error.  what names the page in the message ("GET
+ * https://host/path").  Returns a new reference, or NULL after
+ * collect_fail(). */
+json_t *collector_json_page(struct collect_ctx *ctx, const char *what, const void *body, size_t len);
+
 /* An AWS JSON 1.1 call: POST endpoint/ with X-Amz-Target: target and the
  * compact JSON body; then as collector_http_page(). */
 int collector_http_aws_json(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,

@@ -21,6 +21,10 @@
  * does not).  Returns NULL with messages in errs when anything is wrong. */
 struct config *daemon_config_load(const char *path, int check_secrets, struct config_errors *errs);
 
+/* The hooks daemon_config_load() hands config_load(): source types' keys,
+ * KPI names, Annex A controls, and secret files when check_secrets. */
+void daemon_config_hooks(struct config_hooks *hooks, int check_secrets);
+
 struct soa;
 /* Loads the Statement of Applicability named by [daemon] soa_file.  *out is
  * NULL when none is configured.  Returns 0, or -1 with file:line errors. */
