@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -283,12 +284,8 @@ static time_t backoff(const struct hook *h, int attempts)
 {
 	uint64_t d = h->sched[attempts - 1];
 	unsigned char rnd = 0;
-	FILE *f = fopen("/dev/urandom", "rb");
-	if (f != NULL) {
-		if (fread(&rnd, 1, 1, f) != 1)
-			rnd = 0;
-		fclose(f);
-	}
+	if (getrandom(&rnd, 1, GRND_NONBLOCK) != 1)
+		rnd = 0;
 	return (time_t)(d + d * rnd / 1280);
 }
 
