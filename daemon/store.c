@@ -184,6 +184,41 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  PRIMARY KEY (outbox_id, webhook)"
 	");"
 	"CREATE INDEX deliveries_state ON deliveries(webhook, state);",
+
+	/* 7: the evidence chain (daemon/chain.c).  One signed manifest per
+	 * committed run, in commit order (seq), each naming the hash of the one
+	 * before; chain_genesis records when the chain began, so that a chain
+	 * whose manifests were all deleted is not silently started again. */
+	"CREATE TABLE manifests ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL UNIQUE,"
+	"  sha256 TEXT NOT NULL,"
+	"  prev_sha256 TEXT,"
+	"  key_id TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"
+	"  body TEXT NOT NULL"
+	");"
+	"CREATE TABLE chain_genesis ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  created_at INTEGER NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  backlog INTEGER NOT NULL"
+	");"
+	"CREATE TRIGGER manifests_append_only_u BEFORE UPDATE ON manifests"
+	"  BEGIN SELECT RAISE(ABORT, 'manifests are append-only'); END;"
+	"CREATE TRIGGER manifests_append_only_d BEFORE DELETE ON manifests"
+	"  BEGIN SELECT RAISE(ABORT, 'manifests are append-only'); END;"
+	/* scheduled reports (daemon/report.c), one per kind and period */
+	"CREATE TABLE reports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  generated_at INTEGER NOT NULL,"
+	"  files TEXT NOT NULL,"
+	"  UNIQUE (kind, period)"
+	");"
+	/* the last time an alertmanager webhook was sent the open NCs */
+	"ALTER TABLE webhooks ADD COLUMN resent_at INTEGER;",
 };
 
 enum stmt_id {
@@ -243,7 +278,15 @@ struct store {
 	unsigned flags;
 	int in_tx;
 	sqlite3_stmt *stmt[ST__MAX];
+	store_seal_fn seal; /* called inside each run's commit transaction */
+	void *seal_arg;
 };
+
+void store_set_sealer(struct store *st, store_seal_fn fn, void *arg)
+{
+	st->seal = fn;
+	st->seal_arg = arg;
+}
 
 static int sql_err(int rc)
 {
@@ -693,6 +736,8 @@ int store_run_commit(struct store *st, int64_t run_id, time_t finished, const ch
 		}
 		if (r == 0)
 			r = run_event(st, run_id, "collector.recovered", finished, "failed");
+		if (r == 0 && st->seal != NULL)
+			r = st->seal(st, run_id, st->seal_arg);
 	}
 	if (r == 0)
 		r = store_run_flush(st);
@@ -1013,6 +1058,7 @@ int store_query(struct store *st, const char *sql, const struct store_val *args,
 			case SQLITE_BLOB:
 				cols[c].type = STORE_TEXT;
 				cols[c].s = (const char *)sqlite3_column_text(s, c);
+				cols[c].len = (size_t)sqlite3_column_bytes(s, c);
 				break;
 			default:
 				cols[c].type = STORE_NULL;

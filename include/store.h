@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 #define STORE_READONLY 0x1u   /* open an existing store read-only */
 #define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
@@ -93,6 +93,15 @@ int store_run_flush(struct store *st);
  * synchronous=FULL, and records cursor (may be NULL) for the next run. */
 int store_run_commit(struct store *st, int64_t run_id, time_t finished, const char *cursor);
 
+/*
+ * A sealer is called by store_run_commit() inside the commit transaction,
+ * after the run is marked successful; a non-zero return rolls the commit
+ * back.  daemon/chain.c uses it to append the run's signed manifest to the
+ * evidence chain, so that no run becomes visible unsealed.
+ */
+typedef int (*store_seal_fn)(struct store *st, int64_t run_id, void *arg);
+void store_set_sealer(struct store *st, store_seal_fn fn, void *arg);
+
 /* Deletes the run's staged evidence and records outcome ("failed" or
  * "interrupted") with the error text, in one transaction. */
 int store_run_abort(struct store *st, int64_t run_id, time_t finished, const char *outcome, const char *error);
@@ -143,17 +152,18 @@ struct store_val {
 	int64_t i;
 	double d;
 	const char *s; /* STORE_TEXT: NUL-terminated; for columns, valid during the callback */
+	size_t len;    /* for columns: the byte length of s (a BLOB column may hold NULs) */
 };
 
-#define STORE_V_NULL ((struct store_val){ STORE_NULL, 0, 0, NULL })
-#define STORE_V_INT(x) ((struct store_val){ STORE_INT, (x), 0, NULL })
-#define STORE_V_REAL(x) ((struct store_val){ STORE_REAL, 0, (x), NULL })
+#define STORE_V_NULL ((struct store_val){ STORE_NULL, 0, 0, NULL, 0 })
+#define STORE_V_INT(x) ((struct store_val){ STORE_INT, (x), 0, NULL, 0 })
+#define STORE_V_REAL(x) ((struct store_val){ STORE_REAL, 0, (x), NULL, 0 })
 #define STORE_V_TEXT(x) store_v_text(x)
 
 /* A text value, or NULL when s is NULL. */
 static inline struct store_val store_v_text(const char *s)
 {
-	struct store_val v = { s ? STORE_TEXT : STORE_NULL, 0, 0, s };
+	struct store_val v = { s ? STORE_TEXT : STORE_NULL, 0, 0, s, 0 };
 	return v;
 }
 
