@@ -19,6 +19,7 @@
 #include "deliver.h"
 #include "http.h"
 #include "log.h"
+#include "nc.h"
 #include "secret.h"
 #include "util.h"
 #include "webhook.h"
@@ -41,6 +42,7 @@ const struct config_key deliver_webhook_keys[] = {
 	{ "connect_timeout", CONFIG_T_DURATION, 0, NULL, 1, 600 },
 	{ "timeout", CONFIG_T_DURATION, 0, NULL, 1, 600 },
 	{ "retry_schedule", CONFIG_T_LIST, 0, NULL, 0, 0 },
+	{ "resend_interval", CONFIG_T_DURATION, 0, NULL, 1, 86400 },
 	{ "enabled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
@@ -190,6 +192,8 @@ static int wanted(const struct hook *h, const char *type, const json_t *env)
 	const json_t *data = json_object_get(env, "data");
 	if (json_array_size(h->events) > 0 && !list_has(h->events, type))
 		return 0;
+	if (!webhook_format_takes(h->format, type))
+		return 0;
 	if (h->major_only) {
 		const char *sev = json_string_value(json_object_get(data, "severity"));
 		if (sev == NULL || strcmp(sev, "major") != 0)
@@ -293,6 +297,49 @@ static time_t backoff(const struct hook *h, int attempts)
  * the receiver refused it for good, 3 when it answered 410 Gone (the
  * endpoint is disabled); *status and err say what happened, *retry_after
  * the receiver's Retry-After (0 when none). */
+/* POSTs body, signed, as message msg_id.  Returns 0 on a 2xx, 1 when
+ * worth another try, 2 when the receiver will never take it, 3 on 410. */
+static int post_signed(struct hook *h, const char *msg_id, time_t now, char *body, const char *ctype, long *status,
+		       long *retry_after, char *err, size_t errlen)
+{
+	*status = 0;
+	*retry_after = 0;
+	char ts[32];
+	snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	char *sig = NULL;
+	if (h->n_secrets > 0) {
+		sig = webhook_sign(h->secrets, h->n_secrets, msg_id, now, body, strlen(body), err, errlen);
+		if (sig == NULL)
+			return 2;
+	}
+	struct http_header hdr[] = {
+		{ (char *)"Content-Type", (char *)ctype },
+		{ (char *)"webhook-id", (char *)msg_id },
+		{ (char *)"webhook-timestamp", ts },
+		{ (char *)"webhook-signature", sig },
+	};
+	struct http_request req = { "POST", config_get(h->s, "url"), hdr, sig ? 4 : 3, body, strlen(body), NULL };
+	struct http_response resp = { 0 };
+	int r = http_fetch(h->http, &req, &resp, err, errlen);
+	*status = resp.status;
+	if (r < 0 && resp.headers != NULL) {
+		const char *ra = http_header_get(&resp, "Retry-After");
+		if (ra != NULL)
+			*retry_after = http_parse_retry_after(ra, now);
+	}
+	http_response_free(&resp);
+	free(sig);
+	if (r == 0)
+		return 0;
+	if (*status == 410)
+		return 3;
+	/* a network error, 3xx, 408, 429 and 5xx are worth another try; any
+	 * other 4xx means the receiver will never take this request as it is */
+	if (*status >= 400 && *status < 500 && *status != 408 && *status != 429)
+		return 2;
+	return 1;
+}
+
 static int send_one(struct hook *h, const struct pending *p, const json_t *env, long *status, long *retry_after,
 		    char *err, size_t errlen)
 {
@@ -309,43 +356,101 @@ static int send_one(struct hook *h, const struct pending *p, const json_t *env, 
 		snprintf(err, errlen, "the event cannot be expressed in this webhook's format");
 		return 2;
 	}
-	char ts[32];
-	snprintf(ts, sizeof(ts), "%lld", (long long)now);
-	char *sig = NULL;
-	if (h->n_secrets > 0) {
-		sig = webhook_sign(h->secrets, h->n_secrets, p->msg_id, now, body, strlen(body), err, errlen);
-		if (sig == NULL) {
-			free(body);
-			return 2;
-		}
-	}
-	struct http_header hdr[] = {
-		{ (char *)"Content-Type", (char *)ctype },
-		{ (char *)"webhook-id", p->msg_id },
-		{ (char *)"webhook-timestamp", ts },
-		{ (char *)"webhook-signature", sig },
-	};
-	struct http_request req = { "POST", config_get(h->s, "url"), hdr, sig ? 4 : 3, body, strlen(body), NULL };
-	struct http_response resp = { 0 };
-	int r = http_fetch(h->http, &req, &resp, err, errlen);
-	*status = resp.status;
-	if (r < 0 && resp.headers != NULL) {
-		const char *ra = http_header_get(&resp, "Retry-After");
-		if (ra != NULL)
-			*retry_after = http_parse_retry_after(ra, now);
-	}
-	http_response_free(&resp);
-	free(sig);
+	int v = post_signed(h, p->msg_id, now, body, ctype, status, retry_after, err, errlen);
 	free(body);
+	return v;
+}
+
+static int take_time(void *arg, const struct store_val *c, size_t n)
+{
+	if (n >= 1 && c[0].type == STORE_INT)
+		*(time_t *)arg = (time_t)c[0].i;
+	return 0;
+}
+
+/*
+ * Alertmanager drops an alert that is not sent again within its
+ * resolve_timeout (5 minutes by default), so the open NCs go to an
+ * alertmanager webhook as firing alerts every resend_interval (default 60
+ * s) until they close; the close itself is the outbox's
+ * nonconformity.closed event, sent as resolved.  The re-sends are state,
+ * not events: they bypass the outbox, and a failed one is simply sent
+ * again at the next interval.
+ */
+static int resend_open(struct store *st, struct hook *h, struct deliver_stats *out)
+{
+	const char *name = h->s->name;
+	time_t interval = (time_t)config_get_duration(h->s, "resend_interval", 60);
+	time_t last = 0, now = util_now();
+	struct store_val k[] = { STORE_V_TEXT(name) };
+	int r = store_query(st, "SELECT resent_at FROM webhooks WHERE name = ?", k, 1, take_time, &last, NULL);
+	if (r < 0)
+		return r;
+	if (last == 0 || now - last < interval) {
+		/* The first pass only starts the clock: the outbox has just
+		 * sent (or is sending) every open NC's own events. */
+		if (last == 0) {
+			struct store_val u[] = { STORE_V_INT(now), STORE_V_TEXT(name) };
+			r = store_query(st, "UPDATE webhooks SET resent_at = ? WHERE name = ?", u, 2, NULL, NULL, NULL);
+			last = now;
+		}
+		if (out->next_due == 0 || last + interval < out->next_due)
+			out->next_due = last + interval;
+		return r;
+	}
+	json_t *ncs = NULL, *alerts = json_array();
+	r = nc_list(st, "open", &ncs);
+	char host[256] = "localhost";
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	char *msg_id = webhook_msg_id();
+	struct webhook_target t = { msg_id, host, NULL, now };
+	size_t i;
+	json_t *nc;
+	json_array_foreach(ncs, i, nc)
+	{
+		json_t *data = json_deep_copy(nc);
+		json_object_set(data, "nc_id", json_object_get(nc, "id"));
+		json_object_del(data, "id");
+		json_t *env = webhook_envelope("nonconformity.updated", now, data);
+		const char *ctype = NULL;
+		char *one = env && wanted(h, "nonconformity.updated", env) ? webhook_body(h->format, env, &t, &ctype) : NULL;
+		json_t *arr = one ? json_loads(one, 0, NULL) : NULL;
+		json_array_extend(alerts, arr);
+		json_decref(arr);
+		free(one);
+		json_decref(env);
+		json_decref(data);
+	}
+	if (r == 0 && msg_id != NULL && json_array_size(alerts) > 0) {
+		char *body = json_dumps(alerts, JSON_COMPACT | JSON_ENSURE_ASCII);
+		long status = 0, retry_after = 0;
+		char err[ERR_LEN] = "";
+		int v = body ? post_signed(h, msg_id, now, body, "application/json", &status, &retry_after, err, sizeof(err))
+			     : 1;
+		if (v == 3) {
+			log_event(LOG_EV_WEBHOOK_DEAD, LOG_ERR, NULL,
+				  "webhook %s: the receiver answered 410 Gone to the re-sent alerts: the endpoint is disabled;"
+				  " ismsctl webhook retry %s re-enables it",
+				  name, name);
+			struct store_val d[] = { STORE_V_INT(now), STORE_V_TEXT("410 Gone"), STORE_V_TEXT(name) };
+			r = store_query(st, "UPDATE webhooks SET disabled_at = ?, disabled_reason = ? WHERE name = ?", d, 3,
+					NULL, NULL, NULL);
+		} else if (v != 0) {
+			log_warnx("webhook %s: re-sending %zu open nonconformities as firing alerts failed: %s; again in %llds",
+				  name, json_array_size(alerts), err, (long long)interval);
+		}
+		free(body);
+	}
+	struct store_val u[] = { STORE_V_INT(now), STORE_V_TEXT(name) };
 	if (r == 0)
-		return 0;
-	if (*status == 410)
-		return 3;
-	/* a network error, 3xx, 408, 429 and 5xx are worth another try; any
-	 * other 4xx means the receiver will never take this request as it is */
-	if (*status >= 400 && *status < 500 && *status != 408 && *status != 429)
-		return 2;
-	return 1;
+		r = store_query(st, "UPDATE webhooks SET resent_at = ? WHERE name = ?", u, 2, NULL, NULL, NULL);
+	if (out->next_due == 0 || now + interval < out->next_due)
+		out->next_due = now + interval;
+	free(msg_id);
+	json_decref(ncs);
+	json_decref(alerts);
+	return r;
 }
 
 static int take_flag(void *arg, const struct store_val *c, size_t n)
@@ -432,6 +537,7 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 						d, 3, NULL, NULL, NULL);
 			if (r >= 0)
 				r = 1; /* stop this webhook's pass */
+			endpoint_down = 1;
 		} else if (v == 2 || attempts > (int)h->n_sched) {
 			out->dead++;
 			log_event(LOG_EV_WEBHOOK_DEAD, LOG_ERR, NULL,
@@ -462,6 +568,8 @@ static int pass_hook(struct store *st, struct hook *h, const atomic_int *cancel,
 	if (n_rows == BATCH && !endpoint_down)
 		out->next_due = util_now();
 	r = 0;
+	if (h->format == WEBHOOK_ALERTMANAGER && !endpoint_down && !atomic_load(cancel))
+		r = resend_open(st, h, out);
 out:
 	pending_free(rows);
 	free(held);

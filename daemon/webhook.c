@@ -245,10 +245,12 @@ static json_t *alertmanager(const json_t *env, const struct webhook_target *t)
 	const char *type = str(env, "type", "event");
 	const json_t *data = json_object_get(env, "data");
 	json_t *labels = json_object();
-	json_object_set_new(labels, "alertname", json_string(strncmp(type, "nonconformity.", 14) == 0
-								     ? "IsmsdNonconformity"
-								     : "IsmsdEvent"));
 	json_t *nc = json_object_get(data, "nc_id");
+	/* Every NC event (evidence.gap and activity.overdue are NCs too) is
+	 * the one alert IsmsdNonconformity{nc_id}, so re-sends match it. */
+	json_object_set_new(labels, "alertname",
+			    json_string(json_is_integer(nc) || strncmp(type, "nonconformity.", 14) == 0 ? "IsmsdNonconformity"
+													: "IsmsdEvent"));
 	if (json_is_integer(nc)) {
 		char id[32];
 		snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT, json_integer_value(nc));
@@ -273,6 +275,14 @@ static json_t *alertmanager(const json_t *env, const struct webhook_target *t)
 		json_object_set_new(alert, "endsAt", json_string(now));
 	}
 	return json_pack("[o]", alert);
+}
+
+int webhook_format_takes(enum webhook_format f, const char *type)
+{
+	/* A report is news, not an incident or an alert. */
+	if ((f == WEBHOOK_PAGERDUTY || f == WEBHOOK_ALERTMANAGER) && strcmp(type, "report.generated") == 0)
+		return 0;
+	return 1;
 }
 
 char *webhook_body(enum webhook_format f, const json_t *envelope, const struct webhook_target *t,

@@ -47,6 +47,10 @@ char *webhook_msg_id(void);
  * referenced, not stolen. */
 json_t *webhook_envelope(const char *type, time_t ts, const json_t *data);
 
+/* Whether a format carries events of that type at all: PagerDuty and
+ * Alertmanager do not take report.generated (a report is not an incident). */
+int webhook_format_takes(enum webhook_format f, const char *type);
+
 /* What a format needs besides the envelope. */
 struct webhook_target {
 	const char *msg_id;	 /* the webhook-id, for CloudEvents' id */

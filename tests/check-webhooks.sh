@@ -16,7 +16,9 @@
 #   6. a 400 dead-letters at once; 410 disables the endpoint until retry;
 #   7. the webhook secret shows up in no log, output or store file;
 #   8. a source that fails twice, then recovers, gives one collector.failed
-#      and one collector.recovered, accepted in every format.
+#      and one collector.recovered, accepted in every format;
+#   9. an alertmanager webhook gets the open NCs again as firing alerts every
+#      resend_interval.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d) || exit 99
@@ -221,6 +223,7 @@ ca_file = $ca
 url = https://127.0.0.1:$port_alertmanager/api/v2/alerts
 format = alertmanager
 ca_file = $ca
+resend_interval = 1d
 EOF
 
 # ---- 1. every raised NC arrives once, signed, in every format -------------
@@ -474,6 +477,41 @@ EOF
 
 validate "$out/attempts13-alerts.json" "$out/deliveries10.json" > /dev/null ||
 	fail "the collector and updated events do not match the schema"
+
+# ---- 9. alertmanager: open NCs re-sent as firing alerts ---------------------
+start_receiver amresend alertmanager
+others="$others $pid_amresend"
+cat >> "$conf" <<EOF
+
+[webhook amresend]
+url = https://127.0.0.1:$port_amresend/api/v2/alerts
+format = alertmanager
+ca_file = $ca
+resend_interval = 1s
+EOF
+ismsd --once --config "$conf" > "$out/run14.log" 2>&1 || fail "run 14 failed: $(tail -n 3 "$out/run14.log")"
+control amresend GET "/__receiver/attempts" > "$out/attempts14.json" || fail "receiver amresend"
+sleep 1.5
+ismsd --once --config "$conf" > "$out/run15.log" 2>&1 || fail "run 15 failed: $(tail -n 3 "$out/run15.log")"
+control amresend GET "/__receiver/attempts" > "$out/attempts15.json" || fail "receiver amresend"
+ismsctl nc list --state open --json > "$out/open15.json"
+python3 - "$out" <<EOF || fail "9: alertmanager re-sends"
+import json, os, sys
+$PYBODY
+o = sys.argv[1]
+open_ids = {str(n["id"]) for n in json.load(open(os.path.join(o, "open15.json")))}
+assert open_ids, "no open NCs to re-send"
+first = json.load(open(os.path.join(o, "attempts14.json")))
+later = json.load(open(os.path.join(o, "attempts15.json")))[len(first):]
+def batch(a):
+    return {x["labels"].get("nc_id") for x in body(a) if "endsAt" not in x}
+# a second or more after the webhook's first pass, the next run's passes
+# re-send every open NC as a firing alert, in one request
+full = [a for a in later if batch(a) == open_ids]
+assert len(full) >= 1, [sorted(batch(a)) for a in later]
+assert full[0]["accepted"] and all(a["accepted"] for a in later), [a["reason"] for a in later]
+assert all("endsAt" not in x and x["labels"]["alertname"] == "IsmsdNonconformity" for x in body(full[0])), body(full[0])
+EOF
 
 # ---- 7. the secret is nowhere in what ismsd or ismsctl wrote --------------
 for f in "$out"/* "$dir/daemon.log" "$dir/env/state"/evidence.db*; do
