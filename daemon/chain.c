@@ -590,6 +590,20 @@ int chain_attach(struct store *st, struct chain_key *key, int *backlog, char *er
 	}
 	int64_t genesis = 0;
 	int r = store_query(st, "SELECT count(*) FROM chain_genesis", NULL, 0, row_int, &genesis, NULL);
+	if (r == 0 && genesis != 0) {
+		/* The chain was started with one key: a different one (a lost key
+		 * replaced by a new one) would make every manifest unverifiable. */
+		struct store_val k = STORE_V_TEXT(key->id);
+		int64_t same = 0;
+		r = store_query(st, "SELECT count(*) FROM chain_genesis WHERE key_id = ?", &k, 1, row_int, &same, NULL);
+		if (r == 0 && !same) {
+			snprintf(err, errlen,
+				 "the evidence chain in this store was started with another signing key than %s; restore the"
+				 " original key file (see ismsd(8), THE EVIDENCE CHAIN) or start a new store",
+				 key->id);
+			return -EKEYREJECTED;
+		}
+	}
 	if (r == 0 && genesis == 0) {
 		/* The first start with a chain: seal what is already there, in
 		 * one transaction with the genesis record. */
@@ -689,6 +703,7 @@ struct verify {
 	json_t *list; /* its pages or facts */
 	size_t next;  /* the next entry of list to match */
 	int changed;  /* a difference was reported for this run already */
+	time_t pruned_before; /* retention: pages collected before it may have lost their bytes */
 };
 
 static void problem(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -796,7 +811,16 @@ static int verify_page(void *arg, const struct store_val *c, size_t n)
 	const char *want = jstr(m, "sha256");
 	char desc[600];
 	if (c[5].type == STORE_NULL) {
-		v->pruned++; /* retention pruned the bytes; the hash stays on record */
+		/* retention pruned the bytes; the hash stays on record.  A page
+		 * younger than the retention period cannot have been pruned. */
+		if (c[4].type == STORE_INT && (time_t)c[4].i >= v->pruned_before) {
+			char t[UTIL_ISO_TIME_LEN];
+			util_time_iso((time_t)c[4].i, t);
+			problem(v, "page %lld: its bytes are gone, but it was collected %s, within the retention period",
+				(long long)c[0].i, t);
+			return 0;
+		}
+		v->pruned++;
 	} else if (c[6].type != STORE_TEXT) {
 		problem(v, "page %lld: its blob %s is missing", (long long)c[0].i, want ? want : "?");
 		return 0;
@@ -1004,10 +1028,10 @@ static int row_unsealed(void *arg, const struct store_val *c, size_t n)
 	return 0;
 }
 
-int chain_verify(struct store *st, const struct chain_key *pub, json_t **out)
+int chain_verify(struct store *st, const struct chain_key *pub, time_t pruned_before, json_t **out)
 {
 	*out = NULL;
-	struct verify v = { .st = st, .pub = pub, .problems = json_array() };
+	struct verify v = { .st = st, .pub = pub, .pruned_before = pruned_before, .problems = json_array() };
 	if (v.problems == NULL)
 		return -ENOMEM;
 	int64_t genesis = 0;

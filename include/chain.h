@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -53,7 +54,8 @@ char *chain_key_public_pem(const struct chain_key *key);
  * Makes st seal every run it commits with key (which must outlive st's use).
  * When the store has no chain yet, the runs committed before it are sealed
  * first, in run order, and the chain's start is recorded; *backlog (may be
- * NULL) receives their number.
+ * NULL) receives their number.  A store whose chain was started with
+ * another key is refused (-EKEYREJECTED): there is no key rotation.
  */
 int chain_attach(struct store *st, struct chain_key *key, int *backlog, char *err, size_t errlen);
 
@@ -61,14 +63,16 @@ int chain_attach(struct store *st, struct chain_key *key, int *backlog, char *er
 int chain_check_signature(const struct chain_key *key, const char *body, size_t len, const char *sig_b64);
 
 /*
- * Verifies the whole store against the chain (see the file comment).  *out
- * receives an object: {ok, manifests, runs, pages, pages_pruned, facts,
- * key_id, head: {seq, sha256} | null, problems: [{seq, run, source, what}],
- * truncated}.  problems[0] is the first broken link in chain order.
- * Returns 0 when the walk completed (whatever it found), or a negative store
- * error.
+ * Verifies the whole store against the chain (see the file comment).  A
+ * page without its bytes counts as pruned by retention when it was
+ * collected before pruned_before, and as a problem otherwise.  *out
+ * receives an object: {ok, manifests, pages, pages_pruned, facts, key_id,
+ * chain_started, head: {seq, sha256} | null, problem_count, problems:
+ * [{seq, run, source, what}], truncated}.  problems[0] is the first broken
+ * link in chain order.  Returns 0 when the walk completed (whatever it
+ * found), or a negative store error.
  */
-int chain_verify(struct store *st, const struct chain_key *pub, json_t **out);
+int chain_verify(struct store *st, const struct chain_key *pub, time_t pruned_before, json_t **out);
 
 /* The chain head: seq and sha256 (hex, 65 bytes) of the last manifest;
  * *seq is 0 when the chain is empty. */

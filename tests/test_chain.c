@@ -99,7 +99,7 @@ static json_t *verify(struct fixture *f, const struct chain_key *pub)
 	struct store *st = NULL;
 	json_t *res = NULL;
 	CU_ASSERT_EQUAL_FATAL(store_open(f->db, STORE_READONLY, &st, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(chain_verify(st, pub ? pub : f->key, &res), 0);
+	CU_ASSERT_EQUAL(chain_verify(st, pub ? pub : f->key, 0, &res), 0);
 	store_close(st);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
 	return res;
@@ -417,10 +417,16 @@ static void test_backlog_and_retention(void)
 	CU_ASSERT_EQUAL(store_prune_pages(st, 1785000000, &pruned), 0);
 	CU_ASSERT_EQUAL(pruned, 4);
 	json_t *res = NULL;
-	CU_ASSERT_EQUAL(chain_verify(st, key, &res), 0);
+	CU_ASSERT_EQUAL(chain_verify(st, key, 1785000000, &res), 0);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(res, "ok")));
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "manifests")), 3);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "pages_pruned")), 4);
+	json_decref(res);
+	/* Bytes dropped from a page younger than the retention period are not
+	 * "pruned": hiding a changed blob that way is caught. */
+	CU_ASSERT_EQUAL(chain_verify(st, key, 1780000000 + 60, &res), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "problem_count")), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(first_problem(res), "within the retention period"));
 	json_decref(res);
 	store_close(st);
 
@@ -429,12 +435,23 @@ static void test_backlog_and_retention(void)
 	CU_ASSERT_EQUAL_FATAL(store_open(db, 0, &st, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(chain_attach(st, key, &backlog, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(backlog, 0);
-	CU_ASSERT_EQUAL(chain_verify(st, key, &res), 0);
+	CU_ASSERT_EQUAL(chain_verify(st, key, 1785000000, &res), 0);
 	CU_ASSERT_FALSE(json_is_true(json_object_get(res, "ok")));
 	CU_ASSERT_STRING_EQUAL(first_problem(res), "the chain was started, but every manifest was deleted");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "problem_count")), 4);
 	json_decref(res);
 	store_close(st);
+
+	/* A lost key replaced by a new one is refused, not used silently. */
+	struct chain_key *other = NULL;
+	char *otherpath = th_path(dir, "other.key");
+	CU_ASSERT_EQUAL_FATAL(chain_key_load(otherpath, 1, &other, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db, 0, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(chain_attach(st, other, NULL, err, sizeof(err)), -EKEYREJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "started with another signing key"));
+	store_close(st);
+	chain_key_free(other);
+	free(otherpath);
 	chain_key_free(key);
 	th_rmrf(dir);
 	free(dir);
