@@ -353,3 +353,148 @@ int calendar_list(struct store *st, const struct config *cfg, time_t now, json_t
 	*out = arr;
 	return 0;
 }
+
+/* ---- adherence over a period (reports) ------------------------------------- */
+
+struct times {
+	time_t *v;
+	size_t n, cap;
+};
+
+static int row_time(void *arg, const struct store_val *c, size_t n)
+{
+	struct times *t = arg;
+	if (n < 1 || c[0].type != STORE_INT)
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		time_t *v = realloc(t->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = (time_t)c[0].i;
+	return 0;
+}
+
+/* Whether one completion of list falls in (from, to]. */
+static int any_in(const struct times *t, time_t from, time_t to)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i] > from && t->v[i] <= to)
+			return 1;
+	return 0;
+}
+
+/* The times an activity was done: the successful runs of each of its
+ * sources, the KPI evaluations with data, or its attestations.  With
+ * several sources or KPIs, a slot is done when every one of them is. */
+static int completions(struct store *st, const struct config_section *a, struct times **out, size_t *n_out)
+{
+	json_t *sources = config_split_list(config_get(a, "sources"));
+	json_t *kpis = config_split_list(config_get(a, "kpis"));
+	size_t n = json_array_size(sources) + json_array_size(kpis);
+	struct times *t = calloc(n ? n : 1, sizeof(*t));
+	int r = t ? 0 : -ENOMEM;
+	size_t k = 0, i;
+	json_t *v;
+	if (r == 0 && n == 0) {
+		char src[300];
+		snprintf(src, sizeof(src), "activity:%s", a->name);
+		struct store_val arg = STORE_V_TEXT(src);
+		r = store_query(st,
+				"SELECT e.collected_at FROM evidence e JOIN runs r ON r.id = e.run_id"
+				" WHERE r.outcome = 'success' AND e.source = ? AND e.kind = 'activity.attestation'"
+				" ORDER BY 1",
+				&arg, 1, row_time, &t[0], NULL);
+		k = 1;
+	}
+	json_array_foreach(sources, i, v)
+	{
+		struct store_val arg = STORE_V_TEXT(json_string_value(v));
+		if (r == 0)
+			r = store_query(st, "SELECT started_at FROM runs WHERE source = ? AND outcome = 'success' ORDER BY 1",
+					&arg, 1, row_time, &t[k++], NULL);
+	}
+	json_array_foreach(kpis, i, v)
+	{
+		struct store_val arg = STORE_V_TEXT(json_string_value(v));
+		if (r == 0)
+			r = store_query(st,
+					"SELECT evaluated_at FROM kpi_values WHERE kpi = ? AND verdict != 'no-data' ORDER BY 1",
+					&arg, 1, row_time, &t[k++], NULL);
+	}
+	json_decref(sources);
+	json_decref(kpis);
+	*out = t;
+	*n_out = k;
+	return r;
+}
+
+int calendar_adherence(struct store *st, const struct config *cfg, time_t start, time_t end, time_t now,
+		       json_t **out)
+{
+	*out = NULL;
+	json_t *arr = json_array();
+	int r = arr ? 0 : -ENOMEM;
+	time_t stop = end < now ? end : now;
+	/* Slots before ismsd first collected anything were not tracked. */
+	time_t tracked = (time_t)scalar(st, "SELECT min(started_at) FROM runs", NULL);
+	if (tracked > start)
+		start = tracked;
+	for (const struct config_section *a = config_next(cfg, "activity", NULL); r == 0 && a;
+	     a = config_next(cfg, "activity", a)) {
+		struct sched_cadence cad;
+		char err[256];
+		if (sched_cadence_parse(config_get_default(a, "schedule", "annually"), &cad, err, sizeof(err)) < 0)
+			continue;
+		time_t grace = (time_t)grace_of(a, &cad);
+		struct times *t = NULL;
+		size_t nt = 0;
+		r = completions(st, a, &t, &nt);
+		long planned = 0, done = 0;
+		time_t last_done = 0;
+		/* Slot s is due at s; it is done by a completion after the slot
+		 * before it and no later than s + grace.  Slots whose deadline
+		 * has not passed by the end (or now) are not counted yet. */
+		time_t first = sched_slot_after(&cad, start - 1, cfg->daemon.timezone);
+		time_t prev = first - (time_t)sched_cadence_period(&cad);
+		for (time_t s = first; r == 0 && s < end && s > 0; s = sched_slot_after(&cad, s, cfg->daemon.timezone)) {
+			if (s + grace > stop)
+				break;
+			planned++;
+			int ok = nt > 0;
+			for (size_t i = 0; i < nt; i++)
+				ok = ok && any_in(&t[i], prev, s + grace);
+			done += ok;
+			prev = s;
+		}
+		for (size_t i = 0; i < nt; i++) {
+			for (size_t j = 0; j < t[i].n; j++)
+				if (t[i].v[j] >= start && t[i].v[j] < end && t[i].v[j] > last_done)
+					last_done = t[i].v[j];
+			free(t[i].v);
+		}
+		free(t);
+		char ld[UTIL_ISO_TIME_LEN];
+		util_time_iso(last_done, ld);
+		json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:o, s:I, s:I, s:I, s:o, s:o}", "name", a->name, "schedule",
+				      config_get_default(a, "schedule", ""), "owner", config_get(a, "owner"), "kind",
+				      config_get(a, "sources")	 ? "sources"
+				      : config_get(a, "kpis") ? "kpis"
+								: "attested",
+				      "controls", config_split_list(config_get(a, "controls")), "planned",
+				      (json_int_t)planned, "done", (json_int_t)done, "missed", (json_int_t)(planned - done),
+				      "adherence", planned ? json_real((double)done / (double)planned) : json_null(),
+				      "last_done", last_done ? json_string(ld) : json_null());
+		if (o == NULL || json_array_append_new(arr, o) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		json_decref(arr);
+		return r;
+	}
+	*out = arr;
+	return 0;
+}

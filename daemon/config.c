@@ -82,6 +82,19 @@ static const struct config_key activity_keys[] = {
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
 
+static const struct config_key report_keys[] = {
+	{ "organisation", CONFIG_T_STRING, 0, NULL, 0, 0 },
+	{ "dir", CONFIG_T_PATH, 0, NULL, 0, 0 },
+	{ "scheduled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
+	{ "formats", CONFIG_T_LIST, 0, NULL, 0, 0 },
+	{ NULL, 0, 0, NULL, 0, 0 },
+};
+
+static const struct config_key metrics_keys[] = {
+	{ "textfile_dir", CONFIG_T_PATH, CONFIG_REQUIRED, NULL, 0, 0 },
+	{ NULL, 0, 0, NULL, 0, 0 },
+};
+
 /* Key names that look like inline secrets; the message says what to do. */
 static const char *const inline_secret_keys[] = {
 	"token", "secret", "password", "api_key", "apikey", "client_secret", "access_key",
@@ -97,7 +110,8 @@ struct section_kind {
 static const struct section_kind section_kinds[] = {
 	{ "daemon", 0, daemon_keys },	  { "source", 1, source_common_keys },
 	{ "webhook", 1, deliver_webhook_keys },	  { "kpi", 1, kpi_keys },
-	{ "activity", 1, activity_keys }, { NULL, 0, NULL },
+	{ "activity", 1, activity_keys }, { "report", 0, report_keys },
+	{ "metrics", 0, metrics_keys },	  { NULL, 0, NULL },
 };
 
 void config_errors_add(struct config_errors *e, const char *file, unsigned line, const char *fmt, ...)

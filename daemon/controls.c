@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,24 @@ static int kpi_names_control(const struct config *cfg, const char *kpi, const ch
 	return 0;
 }
 
+json_t *controls_of_kpi(const struct config *cfg, const char *kpi)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < catalog_count(); i++)
+		if (kpi_names_control(cfg, kpi, catalog_at(i)->id))
+			json_array_append_new(arr, json_string(catalog_at(i)->id));
+	return arr;
+}
+
 int controls_list(struct store *st, const struct config *cfg, const struct soa *soa, json_t **out)
 {
+	return controls_list_window(st, cfg, soa, 0, INT64_MAX, out);
+}
+
+int controls_list_window(struct store *st, const struct config *cfg, const struct soa *soa, int64_t from, int64_t to,
+			 json_t **out)
+{
+	struct store_val win[] = { STORE_V_INT(from), STORE_V_INT(to) };
 	size_t n = catalog_count();
 	struct ctx x = { calloc(n, sizeof(struct tally)), cfg };
 	json_t *kpis = NULL, *ncs = NULL, *arr = NULL;
@@ -146,22 +163,23 @@ int controls_list(struct store *st, const struct config *cfg, const struct soa *
 		goto out;
 	r = store_query(st,
 			"SELECT rk.source, rk.kind, sum(rk.facts), max(r.finished_at) FROM run_kinds rk"
-			" JOIN runs r ON r.id = rk.run_id GROUP BY rk.source, rk.kind",
-			NULL, 0, row_kinds, &x, NULL);
+			" JOIN runs r ON r.id = rk.run_id WHERE r.finished_at >= ? AND r.finished_at < ?"
+			" GROUP BY rk.source, rk.kind",
+			win, 2, row_kinds, &x, NULL);
 	if (r == 0)
 		r = store_query(st,
 				"SELECT e.source, c.value, count(*), max(e.observed_at) FROM evidence e"
 				" JOIN runs r ON r.id = e.run_id AND r.outcome = 'success',"
 				" json_each(e.payload, '$.categories') c WHERE e.kind = 'audit.event'"
-				" GROUP BY e.source, c.value",
-				NULL, 0, row_categories, &x, NULL);
+				" AND r.finished_at >= ? AND r.finished_at < ? GROUP BY e.source, c.value",
+				win, 2, row_categories, &x, NULL);
 	if (r == 0)
 		r = store_query(st,
 				"SELECT c.value, count(*), max(e.collected_at) FROM evidence e"
 				" JOIN runs r ON r.id = e.run_id AND r.outcome = 'success',"
 				" json_each(e.payload, '$.controls') c WHERE e.kind = 'activity.attestation'"
-				" GROUP BY c.value",
-				NULL, 0, row_attested, &x, NULL);
+				" AND r.finished_at >= ? AND r.finished_at < ? GROUP BY c.value",
+				win, 2, row_attested, &x, NULL);
 	if (r == 0)
 		r = kpi_latest(st, cfg, &kpis);
 	if (r == 0)

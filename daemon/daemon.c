@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "collector.h"
 #include "daemon.h"
+#include "report.h"
 #include "kpi.h"
 #include "secret.h"
 #include "soa.h"
@@ -42,6 +43,7 @@ struct config *daemon_config_load(const char *path, int check_secrets, struct co
 		return NULL;
 	size_t before = errs->n;
 	collector_check_all(cfg, errs);
+	report_check_config(cfg, errs);
 	struct soa *soa = NULL;
 	daemon_soa_load(cfg, &soa, errs);
 	soa_free(soa);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "chain.h"
 #include "collector.h"
 #include "controls.h"
 #include "daemon.h"
@@ -23,12 +24,15 @@
 #include "kpi.h"
 #include "log.h"
 #include "nc.h"
+#include "pack.h"
+#include "report.h"
 #include "sched.h"
 #include "soa.h"
 #include "store.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
+#define EXIT_VERIFY_FAILED 3 /* verify found a problem (1 means it could not check) */
 
 struct ctl {
 	const char *config_path;
@@ -44,10 +48,16 @@ struct ctl {
 	const char *owner;
 	const char *due;
 	const char *file;
+	const char *key_path;
+	const char *pack;
+	const char *period;
+	const char *format;
+	const char *out;
 	int64_t run_id;
 	unsigned limit;
 	struct config *cfg;
 	struct store *store;
+	struct chain_key *key;
 	char store_path[4096];
 };
 
@@ -75,6 +85,12 @@ static int usage(FILE *f)
 		   "                                  delivered, dead, skipped)\n"
 		   "  webhook retry NAME [EVENT]      send dead-lettered events again (all, or one outbox id)\n"
 		   "  webhook test NAME               queue a webhook.test event for that webhook only\n"
+		   "  report --period P [--kind K] [--format F] --out PATH   an evidence report; P: 2026, 2026-Q3,\n"
+		   "                                  2026-10; K: period, kpi-monthly, management-review, annual;\n"
+		   "                                  F: html (default), json, csv (PATH is a directory), oscal\n"
+		   "  export --period P --out DIR|FILE.tar   an audit pack (BagIt): evidence, manifests, reports\n"
+		   "  verify [--key PUB.pem]          re-hash the evidence and walk the signed manifest chain\n"
+		   "  verify --pack DIR|FILE.tar [--key PUB.pem]   check an audit pack offline\n"
 		   "  (changes take --by NAME; the default is $SUDO_USER or $USER)\n"
 		   "  version\n");
 	return f == stderr ? EXIT_USAGE : 0;
@@ -552,6 +568,14 @@ static int cmd_attest(struct ctl *c, const char *activity)
 	if (open_store_flags(c, 1, 0) < 0)
 		return 1;
 	char err[512];
+	/* An attestation is a run: it is sealed into the evidence chain with
+	 * the daemon's key (made here, owned like the state directory, when
+	 * ismsctl is first). */
+	char keypath[4096];
+	snprintf(keypath, sizeof(keypath), "%s/%s", c->cfg->daemon.state_dir, CHAIN_KEY_FILE);
+	if (chain_key_load(keypath, 1, &c->key, err, sizeof(err)) < 0 ||
+	    chain_attach(c->store, c->key, NULL, err, sizeof(err)) < 0)
+		return fail("%s", err);
 	int64_t id = 0;
 	if (calendar_attest(c->store, c->cfg, activity, c->file, c->note, actor_name(c), util_now(), &id, err,
 			    sizeof(err)) < 0)
@@ -569,6 +593,231 @@ static int cmd_attest(struct ctl *c, const char *activity)
 	}
 	json_decref(item);
 	return r;
+}
+
+/* ---- the evidence chain ----------------------------------------------------- */
+
+/* The public key to verify with: --key, else the one beside the daemon's
+ * signing key in the state directory. */
+static int load_public_key(struct ctl *c, struct chain_key **key)
+{
+	char path[4096], err[512];
+	if (c->key_path != NULL)
+		snprintf(path, sizeof(path), "%s", c->key_path);
+	else
+		snprintf(path, sizeof(path), "%s/%s%s", c->cfg->daemon.state_dir, CHAIN_KEY_FILE, CHAIN_PUB_SUFFIX);
+	if (chain_key_load_public(path, key, err, sizeof(err)) < 0)
+		return fail("%s", err);
+	return 0;
+}
+
+static void print_problems(json_t *res)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(res, "problems"), i, p)
+	{
+		char where[160] = "";
+		if (json_is_integer(json_object_get(p, "run")))
+			snprintf(where, sizeof(where), "run %lld%s%s%s: ",
+				 (long long)json_integer_value(json_object_get(p, "run")),
+				 str_or(p, "source", NULL) ? " (" : "", str_or(p, "source", ""),
+				 str_or(p, "source", NULL) ? ")" : "");
+		printf("  %s%s%s\n", i == 0 ? "first broken link: " : "", where, str_or(p, "what", ""));
+	}
+	if (json_is_true(json_object_get(res, "truncated")))
+		printf("  ... and more (%lld problems in all)\n",
+		       (long long)json_integer_value(json_object_get(res, "problem_count")));
+}
+
+static int cmd_verify(struct ctl *c)
+{
+	struct chain_key *pub = NULL;
+	json_t *res = NULL;
+	int r = 1;
+	if (open_store(c, 1) < 0 || load_public_key(c, &pub) != 0)
+		goto out;
+	/* Pages older than the retention period may have lost their bytes. */
+	time_t pruned_before = util_now() - (time_t)c->cfg->daemon.retention_s;
+	if (chain_verify(c->store, pub, pruned_before, &res) < 0) {
+		fail("cannot verify the store: %s", store_errmsg(c->store));
+		goto out;
+	}
+	int ok = json_is_true(json_object_get(res, "ok"));
+	if (c->json) {
+		print_json(res);
+	} else {
+		json_t *head = json_object_get(res, "head");
+		if (json_is_object(head))
+			printf("evidence chain: %lld manifests, head seq %lld sha256 %s, key %s\n",
+			       (long long)json_integer_value(json_object_get(res, "manifests")),
+			       (long long)json_integer_value(json_object_get(head, "seq")), str_or(head, "sha256", ""),
+			       chain_key_id(pub));
+		else
+			printf("evidence chain: empty (no committed runs yet), key %s\n", chain_key_id(pub));
+		printf("re-hashed: %lld pages (%lld pruned by retention, hash kept), %lld facts\n",
+		       (long long)json_integer_value(json_object_get(res, "pages")),
+		       (long long)json_integer_value(json_object_get(res, "pages_pruned")),
+		       (long long)json_integer_value(json_object_get(res, "facts")));
+		if (ok)
+			printf("OK: every run, page and fact matches its signed manifest\n");
+		else
+			printf("FAILED: %lld problem(s)\n", (long long)json_integer_value(json_object_get(res, "problem_count")));
+		print_problems(res);
+	}
+	r = ok ? 0 : EXIT_VERIFY_FAILED;
+out:
+	json_decref(res);
+	chain_key_free(pub);
+	return r;
+}
+
+/* ---- reports ----------------------------------------------------------------- */
+
+/* Builds the model for --period and --kind (the caller decrefs). */
+static json_t *build_model(struct ctl *c, const struct report_period *p, const char *kind)
+{
+	char err[512];
+	struct soa *soa = NULL;
+	struct config_errors errs = { 0 };
+	daemon_soa_load(c->cfg, &soa, &errs);
+	config_errors_free(&errs);
+	/* The key fingerprint, when the public key is there to read. */
+	struct chain_key *pub = NULL;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s%s", c->cfg->daemon.state_dir, CHAIN_KEY_FILE, CHAIN_PUB_SUFFIX);
+	if (chain_key_load_public(path, &pub, err, sizeof(err)) < 0)
+		pub = NULL;
+	struct report_opts o = { kind, pub ? chain_key_id(pub) : NULL, util_now() };
+	json_t *model = NULL;
+	if (report_build(c->store, c->cfg, soa, p, &o, &model, err, sizeof(err)) < 0)
+		fail("%s", err);
+	chain_key_free(pub);
+	soa_free(soa);
+	return model;
+}
+
+static int cmd_report(struct ctl *c)
+{
+	char err[512];
+	struct report_period p;
+	const char *format = c->format ? c->format : "html";
+	const char *kind = c->kind ? c->kind : "period";
+	if (c->period == NULL)
+		return fail("report needs --period (2026, 2026-Q3 or 2026-10)");
+	if (report_period_parse(c->period, &p, err, sizeof(err)) < 0)
+		return fail("%s", err);
+	if (!report_format_known(format))
+		return fail("unknown --format %s (html, json, csv, oscal)", format);
+	if (!report_kind_known(kind))
+		return fail("unknown --kind %s (period, kpi-monthly, management-review, annual)", kind);
+	if (c->out == NULL)
+		return fail("report needs --out PATH (a file; a directory for csv)");
+	if (open_store(c, 1) < 0)
+		return 1;
+	json_t *model = build_model(c, &p, kind);
+	if (model == NULL)
+		return 1;
+	int r = report_write(model, format, c->out, err, sizeof(err));
+	if (r < 0) {
+		json_decref(model);
+		return fail("%s", err);
+	}
+	json_t *sum = json_object_get(model, "summary");
+	if (c->json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "period", p.label, "kind", kind, "format", format,
+				      "path", c->out, "summary", sum);
+		print_json(o);
+		json_decref(o);
+	} else {
+		json_t *k = json_object_get(sum, "kpis"), *n = json_object_get(sum, "ncs_open");
+		printf("%s report %s (%s) written to %s: KPIs %lld met, %lld breached, %lld no data; open NCs %lld"
+		       " (%lld major)\n",
+		       format, p.label, kind, c->out, (long long)json_integer_value(json_object_get(k, "met")),
+		       (long long)json_integer_value(json_object_get(k, "breached")),
+		       (long long)json_integer_value(json_object_get(k, "no_data")),
+		       (long long)json_integer_value(json_object_get(n, "total")),
+		       (long long)json_integer_value(json_object_get(n, "major")));
+	}
+	json_decref(model);
+	return 0;
+}
+
+static int cmd_export(struct ctl *c)
+{
+	char err[512];
+	struct report_period p;
+	if (c->period == NULL || c->out == NULL)
+		return fail("export needs --period P and --out DIR|FILE.tar");
+	if (report_period_parse(c->period, &p, err, sizeof(err)) < 0)
+		return fail("%s", err);
+	if (open_store(c, 1) < 0)
+		return 1;
+	struct chain_key *pub = NULL;
+	if (load_public_key(c, &pub) != 0)
+		return 1;
+	json_t *model = build_model(c, &p, c->kind ? c->kind : "period");
+	int r = 1;
+	size_t files = 0;
+	const struct config_section *rs = config_find(c->cfg, "report", NULL);
+	if (model != NULL &&
+	    pack_export(c->store, model, pub, rs ? config_get(rs, "organisation") : NULL, c->out, &files, err,
+			sizeof(err)) < 0) {
+		fail("%s", err);
+	} else if (model != NULL) {
+		json_t *ch = json_object_get(json_object_get(model, "report"), "chain");
+		if (c->json) {
+			json_t *o = json_pack("{s:s, s:s, s:I, s:O, s:O}", "period", p.label, "path", c->out, "files",
+					      (json_int_t)files, "runs", json_object_get(ch, "runs_in_period"), "last_seq",
+					      json_object_get(ch, "last_seq"));
+			print_json(o);
+			json_decref(o);
+		} else {
+			printf("audit pack %s written to %s: %zu payload files, %lld runs (chain seq %lld to %lld)\n",
+			       p.label, c->out, files, (long long)json_integer_value(json_object_get(ch, "runs_in_period")),
+			       (long long)json_integer_value(json_object_get(ch, "first_seq")),
+			       (long long)json_integer_value(json_object_get(ch, "last_seq")));
+		}
+		r = 0;
+	}
+	json_decref(model);
+	chain_key_free(pub);
+	return r;
+}
+
+static int cmd_verify_pack(struct ctl *c)
+{
+	char err[512];
+	struct chain_key *expect = NULL;
+	if (c->key_path != NULL && chain_key_load_public(c->key_path, &expect, err, sizeof(err)) < 0)
+		return fail("%s", err);
+	json_t *res = NULL;
+	int r = pack_verify(c->pack, expect, &res, err, sizeof(err));
+	chain_key_free(expect);
+	if (r < 0)
+		return fail("%s", err);
+	int ok = json_is_true(json_object_get(res, "ok"));
+	if (c->json) {
+		print_json(res);
+	} else {
+		printf("audit pack %s: %lld files, %lld manifests (key %s), %lld facts, %lld blobs, %lld pruned\n", c->pack,
+		       (long long)json_integer_value(json_object_get(res, "files")),
+		       (long long)json_integer_value(json_object_get(res, "manifests")), str_or(res, "key_id", "none"),
+		       (long long)json_integer_value(json_object_get(res, "facts")),
+		       (long long)json_integer_value(json_object_get(res, "blobs")),
+		       (long long)json_integer_value(json_object_get(res, "pruned")));
+		if (ok) {
+			printf("OK: every file matches manifest-sha256.txt and the signed chain\n");
+		} else {
+			printf("FAILED: %lld problem(s)\n", (long long)json_integer_value(json_object_get(res, "problem_count")));
+			size_t i;
+			json_t *p;
+			json_array_foreach(json_object_get(res, "problems"), i, p)
+			printf("  %s%s\n", i == 0 ? "first: " : "", json_string_value(p));
+		}
+	}
+	json_decref(res);
+	return ok ? 0 : EXIT_VERIFY_FAILED;
 }
 
 /* ---- webhooks --------------------------------------------------------------- */
@@ -713,7 +962,10 @@ int main(int argc, char **argv)
 		{ "note", required_argument, NULL, 'N' },   { "root-cause", required_argument, NULL, 'C' },
 		{ "action", required_argument, NULL, 'A' }, { "owner", required_argument, NULL, 'O' },
 		{ "due", required_argument, NULL, 'D' },    { "file", required_argument, NULL, 'F' },
-		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' },	    { "key", required_argument, NULL, 'K' },
+		{ "pack", required_argument, NULL, 'P' },   { "period", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl c = { .config_path = DAEMON_DEFAULT_CONFIG };
 	log_init("ismsctl", LOG_TO_STDERR, LOG_WARNING);
@@ -773,6 +1025,21 @@ int main(int argc, char **argv)
 		case 'F':
 			c.file = optarg;
 			break;
+		case 'K':
+			c.key_path = optarg;
+			break;
+		case 'P':
+			c.pack = optarg;
+			break;
+		case 'p':
+			c.period = optarg;
+			break;
+		case 'f':
+			c.format = optarg;
+			break;
+		case 'o':
+			c.out = optarg;
+			break;
 		case 'V':
 			printf("ismsctl %s\n", PACKAGE_VERSION);
 			return 0;
@@ -797,7 +1064,7 @@ int main(int argc, char **argv)
 	 * usage error is always exit 2. */
 	enum { CMD_STATUS, CMD_RUNS_LIST, CMD_EVIDENCE_LIST, CMD_EVIDENCE_SHOW, CMD_KPI_LIST, CMD_NC_LIST,
 	       CMD_NC_SHOW, CMD_NC_CHANGE, CMD_ACTIVITY_LIST, CMD_ATTEST, CMD_CONTROLS, CMD_WEBHOOK_LIST,
-	       CMD_WEBHOOK_DELIVERIES, CMD_WEBHOOK_RETRY, CMD_WEBHOOK_TEST } cmd;
+	       CMD_WEBHOOK_DELIVERIES, CMD_WEBHOOK_RETRY, CMD_WEBHOOK_TEST, CMD_VERIFY, CMD_REPORT, CMD_EXPORT } cmd;
 	if (strcmp(args[0], "status") == 0 && nargs == 1)
 		cmd = CMD_STATUS;
 	else if (strcmp(args[0], "runs") == 0 && nargs == 2 && strcmp(args[1], "list") == 0)
@@ -830,10 +1097,18 @@ int main(int argc, char **argv)
 		cmd = CMD_WEBHOOK_RETRY;
 	else if (strcmp(args[0], "webhook") == 0 && nargs == 3 && strcmp(args[1], "test") == 0)
 		cmd = CMD_WEBHOOK_TEST;
+	else if (strcmp(args[0], "verify") == 0 && nargs == 1)
+		cmd = CMD_VERIFY;
+	else if (strcmp(args[0], "report") == 0 && nargs == 1)
+		cmd = CMD_REPORT;
+	else if (strcmp(args[0], "export") == 0 && nargs == 1)
+		cmd = CMD_EXPORT;
 	else
 		return usage(stderr);
 	int r;
-	if (load_config(&c) != 0)
+	if (cmd == CMD_VERIFY && c.pack != NULL)
+		r = cmd_verify_pack(&c); /* offline: no configuration, no store */
+	else if (load_config(&c) != 0)
 		r = 1;
 	else if (cmd == CMD_STATUS)
 		r = cmd_status(&c);
@@ -863,9 +1138,16 @@ int main(int argc, char **argv)
 		r = cmd_webhook_retry(&c, args[2], nargs == 4 ? args[3] : NULL);
 	else if (cmd == CMD_WEBHOOK_TEST)
 		r = cmd_webhook_test(&c, args[2]);
+	else if (cmd == CMD_VERIFY)
+		r = cmd_verify(&c);
+	else if (cmd == CMD_REPORT)
+		r = cmd_report(&c);
+	else if (cmd == CMD_EXPORT)
+		r = cmd_export(&c);
 	else
 		r = cmd_attest(&c, args[1]);
 	store_close(c.store);
+	chain_key_free(c.key);
 	config_free(c.cfg);
 	return r;
 }

@@ -30,18 +30,22 @@
 #include <systemd/sd-event.h>
 
 #include "calendar.h"
+#include "chain.h"
 #include "collector.h"
 #include "daemon.h"
 #include "deliver.h"
 #include "kpi.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
+#include "report.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
 
 #define RETRY_BASE_S 300 /* first retry after a failed run */
 #define DELIVERY_JOB SIZE_MAX /* a job's idx when it drains the webhook outbox */
+#define REPORT_JOB (SIZE_MAX - 1) /* a job's idx when it writes the scheduled reports */
 #define OUTBOX_POLL_S 10	     /* how often the outbox is checked for events that ismsctl wrote */
 
 /* A configuration and the collectors made from it.  Jobs hold a reference
@@ -84,6 +88,7 @@ struct daemon_ctx {
 	struct source_state *state; /* parallel to gen->src */
 	struct sched_queue queue;
 	struct store *store; /* main-thread connection */
+	struct chain_key *key; /* signs each committed run's manifest */
 	char store_path[4096];
 	sd_event *ev;
 	sd_event_source *job_timer;
@@ -92,6 +97,8 @@ struct daemon_ctx {
 	sd_event_source *judge_timer; /* the next evidence-gap or activity deadline */
 	sd_event_source *deliver_timer; /* the next webhook retry */
 	int delivering;			/* a delivery job is running */
+	int reporting;			/* a scheduled-report job is running */
+	int metrics_failing;		/* the last metrics write failed (logged once) */
 	int deliver_again;		/* new events arrived while it ran */
 	int64_t outbox_seen;		/* the newest outbox event a pass has started after */
 	uint64_t watchdog_usec;
@@ -250,6 +257,25 @@ static void deliver_job(struct job *j)
 	store_close(st);
 }
 
+/* A scheduled-report job: the reports of the periods that just ended. */
+static void report_job(struct job *j)
+{
+	struct store *st = NULL;
+	struct soa *soa = NULL;
+	struct config_errors errs = { 0 };
+	char err[512] = "";
+	int made = 0;
+	daemon_soa_load(j->gen->cfg, &soa, &errs);
+	config_errors_free(&errs);
+	if (store_open(j->store_path, 0, &st, err, sizeof(err)) < 0 ||
+	    report_run_scheduled(st, j->gen->cfg, soa, chain_key_id(j->d->key), util_now(), &made, err, sizeof(err)) < 0)
+		log_event(LOG_EV_STORE_ERROR, LOG_ERR, NULL, "scheduled reports: %s", err);
+	else if (made > 0)
+		log_notice("scheduled reports: %d written", made);
+	soa_free(soa);
+	store_close(st);
+}
+
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
@@ -259,12 +285,20 @@ static void *job_main(void *arg)
 		deliver_job(j);
 		goto done;
 	}
-	if (store_open(j->store_path, 0, &st, err, sizeof(err)) < 0 ||
-	    store_set_max_size(st, j->gen->cfg->daemon.max_store_bytes) < 0) {
-		if (st != NULL) {
-			snprintf(err, sizeof(err), "cannot set max_store_size: %s", store_errmsg(st));
-			store_close(st);
-		}
+	if (j->idx == REPORT_JOB) {
+		report_job(j);
+		goto done;
+	}
+	int bad = store_open(j->store_path, 0, &st, err, sizeof(err)) < 0;
+	if (!bad && store_set_max_size(st, j->gen->cfg->daemon.max_store_bytes) < 0) {
+		snprintf(err, sizeof(err), "cannot set max_store_size: %s", store_errmsg(st));
+		bad = 1;
+	}
+	if (!bad)
+		bad = chain_attach(st, j->d->key, NULL, err, sizeof(err)) < 0;
+	if (bad) {
+		store_close(st);
+		st = NULL;
 		snprintf(j->res.error, sizeof(j->res.error), "%s", err);
 		j->res.outcome = "failed";
 		log_event(LOG_EV_RUN_FAILED, LOG_ERR, j->gen->src[j->idx].col->name, "source %s: %s",
@@ -396,7 +430,7 @@ static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	time_t now = util_now();
 	size_t job;
 	time_t due;
-	while (!d->stopping && d->running - (unsigned)d->delivering < d->gen->cfg->daemon.workers &&
+	while (!d->stopping && d->running - (unsigned)d->delivering - (unsigned)d->reporting < d->gen->cfg->daemon.workers &&
 	       sched_queue_peek(&d->queue, &job, &due) == 0 && due <= now) {
 		sched_queue_remove(&d->queue, job);
 		int r = start_job(d, job);
@@ -450,6 +484,50 @@ static void finish_job(struct daemon_ctx *d, struct job *j)
  * moment one could change. */
 static int on_judge(sd_event_source *s, uint64_t usec, void *userdata);
 
+/* The Prometheus textfile, when [metrics] textfile_dir is set.  A failure
+ * is logged once, and again when it clears; it never stops collection. */
+static void write_metrics(struct daemon_ctx *d)
+{
+	const struct config_section *ms = config_find(d->gen->cfg, "metrics", NULL);
+	const char *dir = ms ? config_get(ms, "textfile_dir") : NULL;
+	if (dir == NULL)
+		return;
+	char err[512];
+	int r = metrics_write(d->store, d->gen->cfg, dir, util_now(), err, sizeof(err));
+	if (r < 0 && !d->metrics_failing)
+		log_warnx("metrics: %s", err);
+	else if (r == 0 && d->metrics_failing)
+		log_notice("metrics: %s/ismsd.prom is written again", dir);
+	d->metrics_failing = r < 0;
+}
+
+/* Starts a scheduled-report job when a month, quarter or year has ended
+ * since the last one (the job itself checks what is due; the check is
+ * cheap, the writing is not, so it runs off the main thread). */
+static void maybe_report(struct daemon_ctx *d)
+{
+	if (d->stopping || d->reporting || !report_scheduled_enabled(d->gen->cfg) ||
+	    report_scheduled_pending(d->store, util_now()) == 0)
+		return;
+	struct job *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return;
+	j->d = d;
+	j->gen = d->gen;
+	j->idx = REPORT_JOB;
+	snprintf(j->store_path, sizeof(j->store_path), "%s", d->store_path);
+	d->gen->refs++;
+	int r = pthread_create(&j->thread, NULL, job_main, j);
+	if (r != 0) {
+		log_warnx("cannot start the scheduled-report job: %s", strerror(r));
+		d->gen->refs--;
+		free(j);
+		return;
+	}
+	d->reporting = 1;
+	d->running++;
+}
+
 static void judge(struct daemon_ctx *d)
 {
 	time_t next = 0;
@@ -479,6 +557,8 @@ static void judge(struct daemon_ctx *d)
 	} else {
 		sd_event_source_set_enabled(d->judge_timer, SD_EVENT_OFF);
 	}
+	write_metrics(d);
+	maybe_report(d);
 	/* whatever the runs and the calendar raised goes out now */
 	maybe_deliver(d);
 }
@@ -500,9 +580,16 @@ static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userd
 	ssize_t n = read(fd, &j, sizeof(j));
 	if (n != sizeof(j))
 		return 0;
-	if (j->idx == DELIVERY_JOB)
+	if (j->idx == DELIVERY_JOB) {
 		finish_delivery(d, j);
-	else {
+	} else if (j->idx == REPORT_JOB) {
+		pthread_join(j->thread, NULL);
+		d->running--;
+		d->reporting = 0;
+		generation_unref(j->gen);
+		free(j);
+		maybe_deliver(d); /* their report.generated events */
+	} else {
 		finish_job(d, j);
 		if (!d->stopping)
 			judge(d);
@@ -730,7 +817,25 @@ static int open_store(struct daemon_ctx *d)
 		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "cannot set max_store_size: %s", store_errmsg(d->store));
 		return -1;
 	}
+	char keypath[4096];
+	snprintf(keypath, sizeof(keypath), "%s/%s", dir, CHAIN_KEY_FILE);
+	if (chain_key_load(keypath, 1, &d->key, err, sizeof(err)) < 0) {
+		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "%s", err);
+		return -1;
+	}
 	int n = 0;
+	if (chain_attach(d->store, d->key, &n, err, sizeof(err)) < 0) {
+		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "%s", err);
+		return -1;
+	}
+	if (n > 0)
+		log_info("evidence chain started: sealed %d run(s) committed before it", n);
+	int64_t head = 0;
+	char head_sha[65];
+	if (chain_head(d->store, &head, head_sha) == 0)
+		log_info("evidence chain: key %s, head seq %lld%s%s", chain_key_id(d->key), (long long)head,
+			 head ? " sha256 " : "", head ? head_sha : "");
+	n = 0;
 	if (store_recover(d->store, &n) < 0) {
 		log_event(LOG_EV_STORE_ERROR, LOG_CRIT, NULL, "cannot recover interrupted runs: %s",
 			  store_errmsg(d->store));
@@ -932,6 +1037,7 @@ out:
 	generation_unref(d.gen);
 	sched_queue_free(&d.queue);
 	store_close(d.store);
+	chain_key_free(d.key);
 	if (d.done_pipe[0] >= 0) {
 		close(d.done_pipe[0]);
 		close(d.done_pipe[1]);

@@ -287,7 +287,7 @@ static int source_metrics(struct store *st, const struct config *cfg, struct met
 }
 
 /*
- * Per configured webhook, the counts `ismsctl webhook status` shows
+ * Per configured webhook, the counts `ismsctl webhook list` shows
  * (deliver_summary(): "pending" includes the events no pass has reached
  * yet).  The outbox backlog sums the pending ones of the enabled webhooks:
  * a disabled one is never sent to, so it would hold the gauge up forever.

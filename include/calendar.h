@@ -49,4 +49,15 @@ int calendar_attest(struct store *st, const struct config *cfg, const char *acti
 /* Every activity with its cadence, last completion and next due time. */
 int calendar_list(struct store *st, const struct config *cfg, time_t now, json_t **out);
 
+/*
+ * Adherence over [start, end) for reports: per activity (in configuration
+ * order) how many of its slots fell due (with their grace passed by
+ * min(end, now)), how many were done in time, and when it was last done in
+ * the period.  Slots before the store's first run are not counted (ismsd
+ * was not tracking the calendar then).  A slot counts as done when a completion falls after the
+ * slot before it and no later than the slot plus its grace.
+ */
+int calendar_adherence(struct store *st, const struct config *cfg, time_t start, time_t end, time_t now,
+		       json_t **out);
+
 #endif

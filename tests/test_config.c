@@ -90,6 +90,13 @@ static const struct error_case error_cases[] = {
 	{ "inline token", "[source s]\ntype = self\ntoken = abc\n", NULL, 3, "key 'token': secrets are never put inline" },
 	{ "unknown control", "[source s]\ntype = self\ncontrols = 8.8, 99.99\n", NULL, 3,
 	  "[source s] key 'controls': '99.99' is not an ISO/IEC 27001 Annex A control" },
+	{ "unknown report format", "[report]\norganisation = X\nformats = html, pdf\n", NULL, 3,
+	  "[report] key 'formats': unknown format 'pdf' (html, json, csv, oscal)" },
+	{ "metrics without a directory", "[metrics]\n", NULL, 1, "textfile_dir" },
+	{ "relative metrics directory", "[metrics]\ntextfile_dir = prom\n", NULL, 2,
+	  "[metrics] key 'textfile_dir': 'prom' is not an absolute path" },
+	{ "bad resend interval", "[webhook w]\nurl = https://h.example/\nresend_interval = 0s\n", NULL, 3,
+	  "[webhook w] key 'resend_interval'" },
 };
 
 static void test_error_classes(void)
