@@ -87,6 +87,8 @@ static const struct config_key report_keys[] = {
 	{ "dir", CONFIG_T_PATH, 0, NULL, 0, 0 },
 	{ "scheduled", CONFIG_T_BOOL, 0, NULL, 0, 0 },
 	{ "formats", CONFIG_T_LIST, 0, NULL, 0, 0 },
+	{ "tsa_url", CONFIG_T_URL, 0, NULL, 0, 0 },
+	{ "tsa_ca_file", CONFIG_T_PATH, 0, NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
 

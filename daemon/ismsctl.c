@@ -49,6 +49,7 @@ struct ctl {
 	const char *due;
 	const char *file;
 	const char *key_path;
+	const char *tsa_ca;
 	const char *pack;
 	const char *period;
 	const char *format;
@@ -90,7 +91,7 @@ static int usage(FILE *f)
 		   "                                  F: html (default), json, csv (PATH is a directory), oscal\n"
 		   "  export --period P --out DIR|FILE.tar   an audit pack (BagIt): evidence, manifests, reports\n"
 		   "  verify [--key PUB.pem]          re-hash the evidence and walk the signed manifest chain\n"
-		   "  verify --pack DIR|FILE.tar [--key PUB.pem]   check an audit pack offline\n"
+		   "  verify --pack DIR|FILE.tar [--key PUB.pem] [--tsa-ca CA.pem]   check an audit pack offline\n"
 		   "  (changes take --by NAME; the default is $SUDO_USER or $USER)\n"
 		   "  version\n");
 	return f == stderr ? EXIT_USAGE : 0;
@@ -760,9 +761,9 @@ static int cmd_export(struct ctl *c)
 	int r = 1;
 	size_t files = 0;
 	const struct config_section *rs = config_find(c->cfg, "report", NULL);
-	if (model != NULL &&
-	    pack_export(c->store, model, pub, rs ? config_get(rs, "organisation") : NULL, c->out, &files, err,
-			sizeof(err)) < 0) {
+	struct pack_opts po = { rs ? config_get(rs, "organisation") : NULL, rs ? config_get(rs, "tsa_url") : NULL,
+				rs ? config_get(rs, "tsa_ca_file") : NULL };
+	if (model != NULL && pack_export(c->store, model, pub, &po, c->out, &files, err, sizeof(err)) < 0) {
 		fail("%s", err);
 	} else if (model != NULL) {
 		json_t *ch = json_object_get(json_object_get(model, "report"), "chain");
@@ -792,7 +793,7 @@ static int cmd_verify_pack(struct ctl *c)
 	if (c->key_path != NULL && chain_key_load_public(c->key_path, &expect, err, sizeof(err)) < 0)
 		return fail("%s", err);
 	json_t *res = NULL;
-	int r = pack_verify(c->pack, expect, &res, err, sizeof(err));
+	int r = pack_verify(c->pack, expect, c->tsa_ca, &res, err, sizeof(err));
 	chain_key_free(expect);
 	if (r < 0)
 		return fail("%s", err);
@@ -806,6 +807,10 @@ static int cmd_verify_pack(struct ctl *c)
 		       (long long)json_integer_value(json_object_get(res, "facts")),
 		       (long long)json_integer_value(json_object_get(res, "blobs")),
 		       (long long)json_integer_value(json_object_get(res, "pruned")));
+		json_t *ts = json_object_get(res, "timestamp");
+		if (json_is_object(ts))
+			printf("RFC 3161 timestamp over tagmanifest-sha256.txt: %s, verified up to %s\n", str_or(ts, "time", ""),
+			       str_or(ts, "ca", ""));
 		if (ok) {
 			printf("OK: every file matches manifest-sha256.txt and the signed chain\n");
 		} else {
@@ -965,6 +970,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },	    { "key", required_argument, NULL, 'K' },
 		{ "pack", required_argument, NULL, 'P' },   { "period", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
+		{ "tsa-ca", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl c = { .config_path = DAEMON_DEFAULT_CONFIG };
@@ -1030,6 +1036,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			c.pack = optarg;
+			break;
+		case 'T':
+			c.tsa_ca = optarg;
 			break;
 		case 'p':
 			c.period = optarg;

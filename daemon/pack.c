@@ -27,6 +27,7 @@
 
 #include "pack.h"
 #include "report.h"
+#include "tsa.h"
 #include "util.h"
 
 #define MAX_PROBLEMS 50
@@ -539,7 +540,39 @@ static const char *mstr(const json_t *o, const char *a, const char *k)
 	return json_string_value(json_object_get(json_object_get(o, a), k));
 }
 
-static int export_into(struct store *st, const json_t *model, const struct chain_key *pub, const char *org,
+/* The RFC 3161 timestamp over the tag manifest, and the CA it verifies to
+ * (kept for long-term validation). */
+static int timestamp(const char *bag, const struct pack_opts *o, char *err, size_t errlen)
+{
+	char path[4096], *tm = NULL, *ca = NULL;
+	size_t len = 0, calen = 0;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char when[TSA_TIME_LEN];
+	int r = join(path, sizeof(path), bag, "tagmanifest-sha256.txt");
+	if (r == 0)
+		r = util_read_file(path, (size_t)1 << 30, &tm, &len);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read the tag manifest: %s", strerror(-r));
+		return r;
+	}
+	r = tsa_timestamp(o->tsa_url, o->tsa_ca_file, tm, len, &der, &der_len, when, err, errlen);
+	if (r == 0)
+		r = put_file(bag, "tagmanifest-sha256.txt.tsr", der, der_len);
+	if (r == 0 && o->tsa_ca_file) {
+		r = util_read_file(o->tsa_ca_file, 1u << 20, &ca, &calen);
+		if (r == 0)
+			r = put_file(bag, "tsa-ca.pem", ca, calen);
+		if (r < 0)
+			snprintf(err, errlen, "cannot copy the TSA's CA %s: %s", o->tsa_ca_file, strerror(-r));
+	}
+	free(tm);
+	free(ca);
+	free(der);
+	return r;
+}
+
+static int export_into(struct store *st, const json_t *model, const struct chain_key *pub, const struct pack_opts *o,
 		       const char *bag, size_t *files, char *err, size_t errlen)
 {
 	struct ex x = { .st = st, .bag = bag };
@@ -621,7 +654,7 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 		     "Bag-Software-Agent: %s %s\nPayload-Oxum: %llu.%zu\nISMSD-Period: %s\nISMSD-Period-Start: %s\n"
 		     "ISMSD-Period-End: %s\nISMSD-Chain-First-Seq: %lld\nISMSD-Chain-Last-Seq: %lld\n"
 		     "ISMSD-Chain-Last-SHA256: %s\nISMSD-Key-Id: %s\n",
-		     org ? org : "unknown", gen ? gen : "", mstr(report, "period", "label") ?: "",
+		     o->organisation ? o->organisation : "unknown", gen ? gen : "", mstr(report, "period", "label") ?: "",
 		     mstr(report, "period", "label") ?: "", mstr(report, "period", "start") ?: "",
 		     mstr(report, "period", "end") ?: "", PACKAGE_NAME, PACKAGE_VERSION, (unsigned long long)bytes, l.n,
 		     mstr(report, "period", "label") ?: "", mstr(report, "period", "start") ?: "",
@@ -644,12 +677,14 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 	if (r == 0)
 		r = write_manifest(bag, "tagmanifest-sha256.txt", &tags, &bytes);
 	list_free(&tags);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "cannot write the pack: %s", strerror(-r));
-	return r;
+		return r;
+	}
+	return o->tsa_url ? timestamp(bag, o, err, errlen) : 0;
 }
 
-int pack_export(struct store *st, const json_t *model, const struct chain_key *pub, const char *organisation,
+int pack_export(struct store *st, const json_t *model, const struct chain_key *pub, const struct pack_opts *o,
 		const char *out, size_t *files, char *err, size_t errlen)
 {
 	*files = 0;
@@ -678,7 +713,7 @@ int pack_export(struct store *st, const json_t *model, const struct chain_key *p
 			return -e;
 		}
 	}
-	int r = export_into(st, model, pub, organisation, bag, files, err, errlen);
+	int r = export_into(st, model, pub, o, bag, files, err, errlen);
 	if (r == 0 && tar) {
 		/* The top directory is the file's name without ".tar". */
 		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
@@ -913,7 +948,30 @@ static void check_chain(struct pv *v, const struct chain_key *expect, struct cha
 	free(pruned);
 }
 
-static int verify_dir(const char *root, const struct chain_key *expect, json_t **out)
+/* The timestamp token, when the pack has one: it must verify against the
+ * tag manifest up to tsa_ca (or the pack's own tsa-ca.pem). */
+static json_t *check_timestamp(struct pv *v, const char *tsa_ca)
+{
+	char *der = NULL, *tm = NULL, path[4096], err[512], when[TSA_TIME_LEN];
+	size_t dlen = 0, tlen = 0;
+	if (read_rel(v, "tagmanifest-sha256.txt.tsr", 1u << 20, &der, &dlen) < 0)
+		return json_null();
+	json_t *ts = json_null();
+	if (tsa_ca == NULL && join(path, sizeof(path), v->root, "tsa-ca.pem") == 0)
+		tsa_ca = path;
+	if (read_rel(v, "tagmanifest-sha256.txt", (size_t)1 << 30, &tm, &tlen) < 0) {
+		pv_problem(v, "tagmanifest-sha256.txt.tsr: there is no tag manifest to check it against");
+	} else if (tsa_verify((unsigned char *)der, dlen, tm, tlen, tsa_ca, when, err, sizeof(err)) < 0) {
+		pv_problem(v, "tagmanifest-sha256.txt.tsr: %s", err);
+	} else {
+		ts = json_pack("{s:s, s:s}", "time", when, "ca", tsa_ca == path ? "tsa-ca.pem (in the pack)" : tsa_ca);
+	}
+	free(der);
+	free(tm);
+	return ts;
+}
+
+static int verify_dir(const char *root, const struct chain_key *expect, const char *tsa_ca, json_t **out)
 {
 	struct pv v = { .root = root, .problems = json_array() };
 	char *bagit = NULL;
@@ -956,9 +1014,11 @@ static int verify_dir(const char *root, const struct chain_key *expect, json_t *
 				   fs, ls, (long long)v.first_seq, (long long)v.last_seq);
 		free(info);
 	}
-	*out = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s?, s:I, s:o}", "ok", v.n == 0, "files", (json_int_t)present.n,
+	json_t *ts = check_timestamp(&v, tsa_ca);
+	*out = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s?, s:o, s:I, s:o}", "ok", v.n == 0, "files", (json_int_t)present.n,
 			 "manifests", (json_int_t)v.manifests, "facts", (json_int_t)v.facts, "blobs", (json_int_t)v.blobs,
-			 "pruned", (json_int_t)v.pruned, "key_id", key ? chain_key_id(key) : NULL, "problem_count",
+			 "pruned", (json_int_t)v.pruned, "key_id", key ? chain_key_id(key) : NULL, "timestamp", ts,
+			 "problem_count",
 			 (json_int_t)v.n, "problems", v.problems);
 	chain_key_free(key);
 	list_free(&listed);
@@ -966,7 +1026,8 @@ static int verify_dir(const char *root, const struct chain_key *expect, json_t *
 	return *out ? 0 : -ENOMEM;
 }
 
-int pack_verify(const char *path, const struct chain_key *expect, json_t **out, char *err, size_t errlen)
+int pack_verify(const char *path, const struct chain_key *expect, const char *tsa_ca, json_t **out, char *err,
+		size_t errlen)
 {
 	*out = NULL;
 	struct stat sb;
@@ -976,7 +1037,7 @@ int pack_verify(const char *path, const struct chain_key *expect, json_t **out, 
 		return -e;
 	}
 	if (S_ISDIR(sb.st_mode))
-		return verify_dir(path, expect, out);
+		return verify_dir(path, expect, tsa_ca, out);
 	/* A tar file: extract it into a private directory first. */
 	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char dir[4096];
@@ -1007,7 +1068,7 @@ int pack_verify(const char *path, const struct chain_key *expect, json_t **out, 
 		if (r < 0)
 			snprintf(err, errlen, "%s: path too long", path);
 		else
-			r = verify_dir(root, expect, out);
+			r = verify_dir(root, expect, tsa_ca, out);
 	}
 	list_free(&top);
 	rm_tree(dir);

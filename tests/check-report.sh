@@ -14,7 +14,11 @@
 #   7. an exported pack (tar and directory) verifies offline; a pack with
 #      one changed file fails and names the file; a tar whose member leaves
 #      the pack is refused;
-#   8. no secret appears in any report or pack.
+#   8. no secret appears in any report or pack;
+#   9. with a TSA configured (tests/fakes/tsa.py, a local RFC 3161 TSA signing
+#      with a certificate of the test CA), the pack carries a timestamp token
+#      over its tag manifest, which verify --pack and `openssl ts -verify`
+#      accept, and which fails once the tag manifest is rewritten.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d) || exit 99
@@ -154,6 +158,50 @@ rc=$?
 grep -q 'is not a plain file or directory inside the pack' "$out/evil.txt" || fail "evil tar: $(cat "$out/evil.txt")"
 [ -e "$dir/evil" ] || [ -e "$(dirname "$dir")/evil" ] && fail "the evil member was written"
 
+# ---- 9. an RFC 3161 timestamp from a (local) TSA ------------------------------------------
+pki="$dir/env/pki"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$dir/tsa.key" -subj "/CN=ismsd test TSA" \
+	-out "$dir/tsa.csr" > /dev/null 2>&1 || fail "cannot make the TSA's key"
+printf 'extendedKeyUsage = critical, timeStamping\nkeyUsage = critical, digitalSignature\n' > "$dir/tsa.ext"
+openssl x509 -req -in "$dir/tsa.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+	-CAserial "$dir/tsa.srl" -days 2 -extfile "$dir/tsa.ext" -out "$dir/tsa.pem" > /dev/null 2>&1 ||
+	fail "cannot sign the TSA's certificate"
+python3 "$src/tests/fakes/tsa.py" --cert "$pki/server.pem" --key "$pki/server.key" --tsa-cert "$dir/tsa.pem" \
+	--tsa-key "$dir/tsa.key" --chain "$pki/ca.pem" --port-file "$dir/tsa.port" > "$dir/tsa.out" 2>&1 &
+tsa_pid=$!
+i=0
+while [ ! -s "$dir/tsa.port" ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the TSA did not start: $(cat "$dir/tsa.out")"
+	sleep 0.05
+done
+sed "s|^\[report\]$|[report]\ntsa_url = https://127.0.0.1:$(cat "$dir/tsa.port")/\ntsa_ca_file = $pki/ca.pem|" \
+	"$conf" > "$dir/tsa.conf"
+"$ISMSCTL" --config "$dir/tsa.conf" export --period "$month" --out "$out/stamped" > "$out/stamped.txt" 2>&1 ||
+	fail "export with a timestamp: $(cat "$out/stamped.txt")"
+kill "$tsa_pid"
+[ -s "$out/stamped/tagmanifest-sha256.txt.tsr" ] || fail "no timestamp token in the pack"
+"$ISMSCTL" verify --pack "$out/stamped" > "$out/vstamped.txt" 2>&1 || fail "verify --pack (stamped): $(cat "$out/vstamped.txt")"
+grep -q '^RFC 3161 timestamp over tagmanifest-sha256.txt: 20[0-9-]*T[0-9:]*Z, verified up to tsa-ca.pem' \
+	"$out/vstamped.txt" || fail "the timestamp was not checked: $(cat "$out/vstamped.txt")"
+# OpenSSL's own verifier agrees, given the TSA's CA from outside the pack.
+openssl ts -verify -data "$out/stamped/tagmanifest-sha256.txt" -in "$out/stamped/tagmanifest-sha256.txt.tsr" \
+	-CAfile "$pki/ca.pem" > "$out/ossl.txt" 2>&1 || fail "openssl ts -verify: $(cat "$out/ossl.txt")"
+grep -q '^Verification: OK' "$out/ossl.txt" || fail "openssl ts -verify: $(cat "$out/ossl.txt")"
+# Checked up to another CA (the auditor's own trust), the token is refused.
+"$ISMSCTL" verify --pack "$out/stamped" --tsa-ca "$pki/other-ca.pem" > "$out/vother.txt" 2>&1
+rc=$?
+[ $rc = 3 ] || fail "a token checked against another CA: exit $rc"
+grep -q 'tagmanifest-sha256.txt.tsr: the timestamp does not verify' "$out/vother.txt" || fail "other CA: $(cat "$out/vother.txt")"
+# A tag manifest changed after the stamp (and the manifests rewritten to
+# match) no longer matches the token.
+echo "0000000000000000000000000000000000000000000000000000000000000000  data/added" \
+	>> "$out/stamped/manifest-sha256.txt"
+(cd "$out/stamped" && sha256sum bag-info.txt bagit.txt manifest-sha256.txt > tagmanifest-sha256.txt)
+"$ISMSCTL" --json verify --pack "$out/stamped" > "$out/vstamped2.json"
+jq -r '.problems[]' "$out/vstamped2.json" | grep -q '^tagmanifest-sha256.txt.tsr: the timestamp does not verify' ||
+	fail "a re-written tag manifest passed its timestamp: $(jq -c .problems "$out/vstamped2.json")"
+
 # ---- 8. secrets --------------------------------------------------------------------------
 key_line=$(sed -n '2p' "$dir/env/pki/sa.key")
 [ -n "$key_line" ] || fail "cannot read the service account's key"
@@ -161,5 +209,5 @@ for v in "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" test-token-fleet test-token-
 	"$key_line" "ya29.fake-" "fake-entra-" "BEGIN PRIVATE KEY"; do
 	grep -rqF -e "$v" "$out" && fail "secret '$(printf %s "$v" | cut -c1-12)...' is in a report or pack"
 done
-echo "PASS: chain verified ($manifests manifests), reports in 4 formats match the store, HTML renders, OSCAL validates, packs verify and name a changed file"
+echo "PASS: chain verified ($manifests manifests), reports in 4 formats match the store, HTML renders, OSCAL validates, packs verify and name a changed file, RFC 3161 timestamp"
 exit 0

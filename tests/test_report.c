@@ -388,18 +388,19 @@ static void test_pack(void)
 	char *dir = th_path(th_dir, "pack-q3");
 	char *tar = th_path(th_dir, "pack-q3.tar");
 	size_t files = 0;
-	CU_ASSERT_EQUAL_FATAL(pack_export(st, m, key, "Example", dir, &files, err, sizeof(err)), 0);
+	struct pack_opts popts = { "Example", NULL, NULL };
+	CU_ASSERT_EQUAL_FATAL(pack_export(st, m, key, &popts, dir, &files, err, sizeof(err)), 0);
 	/* 75 manifests, 75 fact files, chain, key, pruned list, 3 reports + the CSV files */
 	CU_ASSERT(files > 75 * 2 + 3 + 3);
-	CU_ASSERT_EQUAL(pack_export(st, m, key, "Example", dir, &files, err, sizeof(err)), -EEXIST);
-	CU_ASSERT_EQUAL_FATAL(pack_export(st, m, key, "Example", tar, &files, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pack_export(st, m, key, &popts, dir, &files, err, sizeof(err)), -EEXIST);
+	CU_ASSERT_EQUAL_FATAL(pack_export(st, m, key, &popts, tar, &files, err, sizeof(err)), 0);
 	json_t *res = NULL;
-	CU_ASSERT_EQUAL_FATAL(pack_verify(dir, key, &res, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(pack_verify(dir, key, NULL, &res, err, sizeof(err)), 0);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(res, "ok")));
 	CU_ASSERT_EQUAL(geti(res, "manifests"), 75);
 	CU_ASSERT_EQUAL(geti(res, "facts"), 1500);
 	json_decref(res);
-	CU_ASSERT_EQUAL_FATAL(pack_verify(tar, key, &res, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(pack_verify(tar, key, NULL, &res, err, sizeof(err)), 0);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(res, "ok")));
 	json_decref(res);
 
@@ -413,7 +414,7 @@ static void test_pack(void)
 	FILE *w = fopen(f, "w");
 	fputs(text, w);
 	fclose(w);
-	CU_ASSERT_EQUAL(pack_verify(dir, NULL, &res, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pack_verify(dir, NULL, NULL, &res, err, sizeof(err)), 0);
 	CU_ASSERT_FALSE(json_is_true(json_object_get(res, "ok")));
 	const char *first = json_string_value(json_array_get(json_object_get(res, "problems"), 0));
 	CU_ASSERT_PTR_NOT_NULL(strstr(first, "data/facts/run-40.jsonl: changed"));
@@ -422,7 +423,7 @@ static void test_pack(void)
 	/* A run's facts removed, with their line in manifest-sha256.txt: the
 	 * chain still names the run, so the pack fails. */
 	char *dir2 = th_path(th_dir, "pack-q3b");
-	CU_ASSERT_EQUAL_FATAL(pack_export(st, m, key, "Example", dir2, &files, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(pack_export(st, m, key, &popts, dir2, &files, err, sizeof(err)), 0);
 	char *gone = th_path(dir2, "data/facts/run-41.jsonl");
 	CU_ASSERT_EQUAL(unlink(gone), 0);
 	char *man = th_path(dir2, "manifest-sha256.txt");
@@ -435,7 +436,7 @@ static void test_pack(void)
 	w = fopen(man, "w");
 	fputs(mtext, w);
 	fclose(w);
-	CU_ASSERT_EQUAL(pack_verify(dir2, NULL, &res, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pack_verify(dir2, NULL, NULL, &res, err, sizeof(err)), 0);
 	CU_ASSERT_FALSE(json_is_true(json_object_get(res, "ok")));
 	int named = 0;
 	size_t i;
@@ -451,7 +452,7 @@ static void test_pack(void)
 
 	/* An empty tar file is not a pack. */
 	char *evil = th_write(th_dir, "evil.tar", "", 0644);
-	CU_ASSERT_EQUAL(pack_verify(evil, NULL, &res, err, sizeof(err)), -EBADMSG);
+	CU_ASSERT_EQUAL(pack_verify(evil, NULL, NULL, &res, err, sizeof(err)), -EBADMSG);
 	free(evil);
 	free(text);
 	free(f);
