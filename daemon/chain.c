@@ -4,13 +4,17 @@
  *
  * A manifest is JSON text built here and stored byte for byte:
  *
- *   {"format":"ismsd-manifest/1","seq":12,"prev":"<hex>"|null,"key":"SHA256:<hex>",
+ *   {"format":"ismsd-manifest/2","seq":12,"prev":"<hex>"|null,"key":"SHA256:<hex>",
  *    "run":{"id":17,"source":"aws-patch","type":"aws-ssm-patch",
  *           "started_at":"...Z","finished_at":"...Z"},
  *    "pages":[{"id":301,"sha256":"<hex>","size":5120,"url":"...","status":200,
  *              "collected_at":"...Z"}],
- *    "facts":[{"id":302,"kind":"patch.host","sha256":"<hex>","observed_at":"...Z"|null,
- *              "page":301|null}]}
+ *    "facts":[{"page":301|null,"count":50,"sha256":"<hex>"}]}
+ *
+ * "facts" has one entry per page the run's facts came from (null: facts
+ * without a page), in page order: the count, and the SHA-256 of the lines
+ * "ID KIND SHA256 OBSERVED\n" of those facts in id order (OBSERVED is RFC
+ * 3339 or "-").  A run of a million facts has a manifest of its pages' size.
  *
  * Its SHA-256 is the chain link the next manifest names as "prev", and its
  * Ed25519 signature is over the same bytes.  The verifier checks each stored
@@ -22,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,10 +437,6 @@ static const struct field page_fields[] = {
 	{ "id", 0, F_INT },  { "sha256", 1, F_STR },	{ "size", 5, F_INT },
 	{ "url", 2, F_STR }, { "status", 3, F_INT }, { "collected_at", 4, F_TIME },
 };
-static const struct field fact_fields[] = {
-	{ "id", 0, F_INT },	      { "kind", 1, F_STR }, { "sha256", 2, F_STR },
-	{ "observed_at", 3, F_TIME }, { "page", 4, F_INT },
-};
 
 #define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -451,18 +452,113 @@ static int row_page(void *arg, const struct store_val *c, size_t n)
 	return put_object(arg, 1, page_fields, N_FIELDS(page_fields), c, n);
 }
 
-static int row_fact(void *arg, const struct store_val *c, size_t n)
+/*
+ * The facts of a run, grouped by the page they came from (0: none), each
+ * group as its count and the SHA-256 of its lines "ID KIND SHA256 OBSERVED\n"
+ * in id order.  A manifest names these groups, not each fact, so that it
+ * stays small (a page's worth of lines per page) whatever the run's size,
+ * and the sealer never holds more than one group in memory.
+ */
+struct fgroup {
+	int64_t page, n;
+	char sha[UTIL_SHA256_HEX_LEN + 1];
+};
+
+struct verify;
+static void fact_edited(struct verify *v, const struct store_val *c, const char *now_hash);
+
+struct fgroups {
+	struct fgroup *v;
+	size_t n, cap;
+	EVP_MD_CTX *md; /* the open group's, or NULL */
+	struct verify *check; /* when verifying: hash the payload (column 5) and name edited facts */
+	int64_t facts;
+};
+
+static int fgroups_close(struct fgroups *g)
 {
-	return put_object(arg, 1, fact_fields, N_FIELDS(fact_fields), c, n);
+	if (g->md == NULL)
+		return 0;
+	unsigned char d[32];
+	unsigned dl = 0;
+	int ok = EVP_DigestFinal_ex(g->md, d, &dl) == 1;
+	EVP_MD_CTX_free(g->md);
+	g->md = NULL;
+	if (!ok)
+		return -EIO;
+	util_hex(d, 32, g->v[g->n - 1].sha);
+	return 0;
+}
+
+static void fgroups_free(struct fgroups *g)
+{
+	EVP_MD_CTX_free(g->md);
+	free(g->v);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Columns: id, kind, sha256, observed_at, page (0 for none)[, payload]. */
+static int row_fgroup(void *arg, const struct store_val *c, size_t n)
+{
+	struct fgroups *g = arg;
+	if (n < 5 + (g->check != NULL))
+		return -EINVAL;
+	int64_t page = c[4].i;
+	if (g->md == NULL || g->v[g->n - 1].page != page) {
+		int r = fgroups_close(g);
+		if (r < 0)
+			return r;
+		if (g->n == g->cap) {
+			size_t cap = g->cap ? g->cap * 2 : 16;
+			struct fgroup *v = realloc(g->v, cap * sizeof(*v));
+			if (v == NULL)
+				return -ENOMEM;
+			g->v = v;
+			g->cap = cap;
+		}
+		memset(&g->v[g->n], 0, sizeof(g->v[0]));
+		g->v[g->n++].page = page;
+		if ((g->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(g->md, EVP_sha256(), NULL) != 1)
+			return -ENOMEM;
+	}
+	const char *sha = c[2].type == STORE_TEXT ? c[2].s : "-";
+	char hash[UTIL_SHA256_HEX_LEN + 1];
+	if (g->check != NULL) {
+		/* the content as it is now, not the hash recorded beside it */
+		util_sha256_hex(c[5].type == STORE_TEXT ? c[5].s : "", c[5].type == STORE_TEXT ? c[5].len : 0, hash);
+		if (strcmp(hash, sha) != 0)
+			fact_edited(g->check, c, hash);
+		sha = hash;
+	}
+	char t[UTIL_ISO_TIME_LEN] = "-", line[512];
+	if (c[3].type == STORE_INT)
+		util_time_iso((time_t)c[3].i, t);
+	int k = snprintf(line, sizeof(line), "%lld %s %s %s\n", (long long)c[0].i,
+			 c[1].type == STORE_TEXT ? c[1].s : "-", sha, t);
+	if (k < 0 || (size_t)k >= sizeof(line) || EVP_DigestUpdate(g->md, line, (size_t)k) != 1)
+		return -EIO;
+	g->v[g->n - 1].n++;
+	g->facts++;
+	return 0;
+}
+
+#define SQL_FGROUPS_COLS "SELECT id, kind, sha256, observed_at, coalesce(page_id, 0)"
+#define SQL_FGROUPS_FROM " FROM evidence WHERE run_id = ? AND kind != 'raw.page' ORDER BY coalesce(page_id, 0), id"
+
+/* Groups the run's facts (when verifying, from their content). */
+static int fgroups_read(struct store *st, int64_t run_id, struct fgroups *g)
+{
+	struct store_val a = STORE_V_INT(run_id);
+	int r = store_query(st,
+			    g->check ? SQL_FGROUPS_COLS ", payload" SQL_FGROUPS_FROM : SQL_FGROUPS_COLS SQL_FGROUPS_FROM,
+			    &a, 1, row_fgroup, g, NULL);
+	return r ? r : fgroups_close(g);
 }
 
 #define SQL_RUN "SELECT id, source, type, started_at, finished_at FROM runs WHERE id = ?"
 #define SQL_PAGES                                                                                                     \
 	"SELECT e.id, e.sha256, e.url, e.http_status, e.collected_at, b.size FROM evidence e"                         \
 	" LEFT JOIN blobs b ON b.sha256 = e.blob_sha256 WHERE e.run_id = ? AND e.kind = 'raw.page' ORDER BY e.id"
-#define SQL_FACTS                                                                                                     \
-	"SELECT id, kind, sha256, observed_at, page_id FROM evidence WHERE run_id = ? AND kind != 'raw.page'"         \
-	" ORDER BY id"
 
 /* Builds the manifest of run_id at seq after prev (NULL for the first). */
 static int build_body(struct store *st, int64_t run_id, int64_t seq, const char *prev, const char *key_id,
@@ -481,9 +577,18 @@ static int build_body(struct store *st, int64_t run_id, int64_t seq, const char 
 	x.n = 0;
 	r = r ? r : util_buf_append(b, ",\"pages\":[", 10);
 	r = r ? r : store_query(st, SQL_PAGES, &arg, 1, row_page, &x, NULL);
-	x.n = 0;
 	r = r ? r : util_buf_append(b, "],\"facts\":[", 11);
-	r = r ? r : store_query(st, SQL_FACTS, &arg, 1, row_fact, &x, NULL);
+	struct fgroups g = { 0 };
+	r = r ? r : fgroups_read(st, run_id, &g);
+	for (size_t i = 0; r == 0 && i < g.n; i++) {
+		if (g.v[i].page)
+			r = util_buf_printf(b, "%s{\"page\":%lld,\"count\":%lld,\"sha256\":\"%s\"}", i ? "," : "",
+					    (long long)g.v[i].page, (long long)g.v[i].n, g.v[i].sha);
+		else
+			r = util_buf_printf(b, "%s{\"page\":null,\"count\":%lld,\"sha256\":\"%s\"}", i ? "," : "",
+					    (long long)g.v[i].n, g.v[i].sha);
+	}
+	fgroups_free(&g);
 	r = r ? r : util_buf_append(b, "]}", 2);
 	return r;
 }
@@ -704,6 +809,8 @@ struct verify {
 	size_t next;  /* the next entry of list to match */
 	int changed;  /* a difference was reported for this run already */
 	time_t pruned_before; /* retention: pages collected before it may have lost their bytes */
+	int64_t named[64];    /* pages of the run with a fact already named as edited */
+	size_t n_named;
 };
 
 static void problem(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -841,35 +948,57 @@ static int verify_page(void *arg, const struct store_val *c, size_t n)
 	return 0;
 }
 
-/* Columns: id, kind, payload, observed_at, page_id. */
-static int verify_fact(void *arg, const struct store_val *c, size_t n)
+/* A fact whose content no longer matches its recorded hash: named here,
+ * and its page's group is not reported again. */
+static void fact_edited(struct verify *v, const struct store_val *c, const char *now_hash)
 {
-	struct verify *v = arg;
-	if (n < 5)
-		return -EINVAL;
-	v->facts++;
-	report_missing_before(v, c[0].i, "fact");
-	const json_t *m = json_array_get(v->list, v->next);
-	if (m == NULL || json_integer_value(json_object_get(m, "id")) != c[0].i) {
-		problem(v, "fact %lld (%s) was added after the run was sealed", (long long)c[0].i,
-			c[1].type == STORE_TEXT ? c[1].s : "?");
-		return 0;
-	}
-	v->next++;
-	char hash[UTIL_SHA256_HEX_LEN + 1];
-	if (c[2].type == STORE_TEXT)
-		util_sha256_hex(c[2].s, c[2].len, hash);
-	else
-		hash[0] = '\0';
-	char desc[600];
-	if (!same(hash, jstr(m, "sha256")))
-		problem(v, "fact %lld (%s) was edited: its content now hashes to %s, the manifest has %s",
-			(long long)c[0].i, jstr(m, "kind") ?: "?", hash[0] ? hash : "nothing", jstr(m, "sha256") ?: "?");
-	else if (field_differs(m, "kind", &c[1], 0, desc, sizeof(desc)) ||
-		 field_differs(m, "observed_at", &c[3], 1, desc, sizeof(desc)) ||
-		 field_differs(m, "page", &c[4], 0, desc, sizeof(desc)))
-		problem(v, "fact %lld was edited: %s", (long long)c[0].i, desc);
+	problem(v, "fact %lld (%s) was edited: its content now hashes to %s, its recorded hash is %s", (long long)c[0].i,
+		c[1].type == STORE_TEXT ? c[1].s : "?", now_hash, c[2].type == STORE_TEXT ? c[2].s : "none");
+	if (v->n_named < sizeof(v->named) / sizeof(v->named[0]))
+		v->named[v->n_named++] = c[4].i;
+}
+
+static int named(const struct verify *v, int64_t page)
+{
+	for (size_t i = 0; i < v->n_named; i++)
+		if (v->named[i] == page)
+			return 1;
 	return 0;
+}
+
+/* Compares the store's fact groups with the manifest's. */
+static void compare_groups(struct verify *v, const struct fgroups *g, const json_t *list)
+{
+	size_t i = 0, k = 0, nm = json_array_size(list);
+	while (i < g->n || k < nm) {
+		const json_t *m = json_array_get(list, k);
+		int64_t mp = m ? (int64_t)json_integer_value(json_object_get(m, "page")) : INT64_MAX;
+		int64_t dp = i < g->n ? g->v[i].page : INT64_MAX;
+		char where[64];
+		int64_t p = dp < mp ? dp : mp;
+		if (p)
+			snprintf(where, sizeof(where), "page %lld", (long long)p);
+		else
+			snprintf(where, sizeof(where), "no page");
+		if (dp < mp) {
+			if (!named(v, dp))
+				problem(v, "facts were added after the run was sealed: %lld of %s", (long long)g->v[i].n, where);
+			i++;
+		} else if (mp < dp) {
+			problem(v, "the %lld facts of %s were deleted", (long long)json_integer_value(json_object_get(m, "count")),
+				where);
+			k++;
+		} else {
+			json_int_t want = json_integer_value(json_object_get(m, "count"));
+			const char *wsha = jstr(m, "sha256");
+			if ((want != g->v[i].n || !same(wsha, g->v[i].sha)) && !named(v, dp))
+				problem(v, "the facts of %s were changed, added or removed: %lld facts now hash to %s;"
+					   " sealed: %lld facts, %s",
+					where, (long long)g->v[i].n, g->v[i].sha, (long long)want, wsha ? wsha : "?");
+			i++;
+			k++;
+		}
+	}
 }
 
 struct run_row {
@@ -927,15 +1056,14 @@ static int verify_run(struct verify *v, const json_t *body)
 			&a, 1, verify_page, v, NULL);
 	if (r == 0)
 		report_missing_before(v, 0, "page");
-	v->list = json_object_get(body, "facts");
-	v->next = 0;
+	struct fgroups g = { .check = v };
+	v->n_named = 0;
 	if (r == 0)
-		r = store_query(v->st,
-				"SELECT id, kind, payload, observed_at, page_id FROM evidence"
-				" WHERE run_id = ? AND kind != 'raw.page' ORDER BY id",
-				&a, 1, verify_fact, v, NULL);
+		r = fgroups_read(v->st, v->run, &g);
 	if (r == 0)
-		report_missing_before(v, 0, "fact");
+		compare_groups(v, &g, json_object_get(body, "facts"));
+	v->facts += g.facts;
+	fgroups_free(&g);
 out:
 	free(rr.source);
 	free(rr.type);

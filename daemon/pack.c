@@ -488,15 +488,28 @@ static int row_manifest(void *arg, const struct store_val *c, size_t n)
 	return r;
 }
 
+/* Columns: id, kind, observed_at, page_id, payload.  One JSON line per fact:
+ * {"id","kind","observed_at","page","payload"}, the payload as a string
+ * holding the stored bytes, so that its SHA-256 can be checked. */
 static int row_fact(void *arg, const struct store_val *c, size_t n)
 {
 	struct ex *x = arg;
-	if (n < 1 || c[0].type != STORE_TEXT)
+	if (n < 5 || c[4].type != STORE_TEXT)
 		return -EINVAL;
-	if (memchr(c[0].s, '\n', c[0].len) != NULL)
-		return -EBADMSG; /* facts are compact JSON: one per line */
-	int r = util_buf_append(&x->buf, c[0].s, c[0].len);
-	return r ? r : util_buf_append(&x->buf, "\n", 1);
+	char t[UTIL_ISO_TIME_LEN];
+	if (c[2].type == STORE_INT)
+		util_time_iso((time_t)c[2].i, t);
+	json_t *line = json_pack("{s:I, s:s, s:o, s:o, s:s%}", "id", (json_int_t)c[0].i, "kind",
+				 c[1].type == STORE_TEXT ? c[1].s : "", "observed_at",
+				 c[2].type == STORE_INT ? json_string(t) : json_null(), "page",
+				 c[3].type == STORE_INT ? json_integer(c[3].i) : json_null(), "payload", c[4].s, c[4].len);
+	char *txt = line ? json_dumps(line, JSON_COMPACT) : NULL;
+	json_decref(line);
+	if (txt == NULL)
+		return -EBADMSG; /* not UTF-8 */
+	int r = util_buf_printf(&x->buf, "%s\n", txt);
+	free(txt);
+	return r;
 }
 
 static int row_page(void *arg, const struct store_val *c, size_t n)
@@ -602,7 +615,10 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 		json_int_t id = x.runs[i];
 		struct store_val rid = STORE_V_INT(id);
 		util_buf_reset(&x.buf);
-		r = store_query(st, "SELECT payload FROM evidence WHERE run_id = ? AND kind != 'raw.page' ORDER BY id", &rid,
+		r = store_query(st,
+				"SELECT id, kind, observed_at, page_id, payload FROM evidence WHERE run_id = ?"
+				" AND kind != 'raw.page' ORDER BY coalesce(page_id, 0), id",
+				&rid,
 				1, row_fact, &x, NULL);
 		char rel[64];
 		snprintf(rel, sizeof(rel), "data/facts/run-%lld.jsonl", (long long)id);
@@ -620,7 +636,7 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 	util_buf_free(&x.pruned);
 	free(x.runs);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot export the evidence: %s", r == -EBADMSG ? "a fact spans lines" : strerror(-r));
+		snprintf(err, errlen, "cannot export the evidence: %s", r == -EBADMSG ? "a fact is not UTF-8 text" : strerror(-r));
 		return r;
 	}
 	/* The reports. */
@@ -809,6 +825,83 @@ static void check_manifest(struct pv *v, const char *name, struct file_list *lis
 		qsort(listed->v, listed->n, sizeof(*listed->v), cmp_str);
 }
 
+/* One group of a facts file: the facts of one page, hashed as the
+ * manifest's "facts" groups are (see daemon/chain.c). */
+struct pgroup {
+	int64_t page, n;
+	EVP_MD_CTX *md;
+};
+
+static void pgroup_report(struct pv *v, const char *frel, const char *rel, struct pgroup *g, const json_t *want)
+{
+	unsigned char d[32];
+	unsigned dl = 0;
+	char hex[UTIL_SHA256_HEX_LEN + 1] = "";
+	if (g->md != NULL && EVP_DigestFinal_ex(g->md, d, &dl) == 1)
+		util_hex(d, 32, hex);
+	EVP_MD_CTX_free(g->md);
+	g->md = NULL;
+	const char *wsha = json_string_value(json_object_get(want, "sha256"));
+	if (want == NULL || json_integer_value(json_object_get(want, "count")) != g->n || wsha == NULL ||
+	    strcmp(wsha, hex) != 0) {
+		if (g->page)
+			pv_problem(v, "%s: the facts of page %lld do not match the manifest %s", frel, (long long)g->page, rel);
+		else
+			pv_problem(v, "%s: the facts without a page do not match the manifest %s", frel, rel);
+	}
+}
+
+/* The facts file of a run against its manifest's groups. */
+static int check_facts(struct pv *v, const char *frel, char *facts, size_t flen, const json_t *groups, const char *rel)
+{
+	struct pgroup g = { 0 };
+	size_t gi = 0, lineno = 0;
+	char *p = facts;
+	while (p < facts + flen) {
+		char *nl = memchr(p, '\n', (size_t)(facts + flen - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(facts + flen - p);
+		lineno++;
+		json_t *f = json_loadb(p, ll, 0, NULL);
+		p += ll + 1;
+		const char *payload = json_string_value(json_object_get(f, "payload"));
+		if (f == NULL || payload == NULL || !json_is_integer(json_object_get(f, "id"))) {
+			pv_problem(v, "%s line %zu: not a fact line", frel, lineno);
+			json_decref(f);
+			EVP_MD_CTX_free(g.md);
+			return 0;
+		}
+		int64_t page = json_integer_value(json_object_get(f, "page"));
+		if (g.md == NULL || page != g.page) {
+			if (g.md != NULL)
+				pgroup_report(v, frel, rel, &g, json_array_get(groups, gi++));
+			g.page = page;
+			g.n = 0;
+			if ((g.md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(g.md, EVP_sha256(), NULL) != 1) {
+				json_decref(f);
+				EVP_MD_CTX_free(g.md);
+				return -ENOMEM;
+			}
+		}
+		char hex[UTIL_SHA256_HEX_LEN + 1], line[512];
+		util_sha256_hex(payload, json_string_length(json_object_get(f, "payload")), hex);
+		const char *obs = json_string_value(json_object_get(f, "observed_at"));
+		const char *kind = json_string_value(json_object_get(f, "kind"));
+		int k = snprintf(line, sizeof(line), "%lld %s %s %s\n",
+				 (long long)json_integer_value(json_object_get(f, "id")), kind && *kind ? kind : "-", hex,
+				 obs ? obs : "-");
+		if (k > 0 && (size_t)k < sizeof(line))
+			EVP_DigestUpdate(g.md, line, (size_t)k);
+		g.n++;
+		v->facts++;
+		json_decref(f);
+	}
+	if (g.md != NULL)
+		pgroup_report(v, frel, rel, &g, json_array_get(groups, gi++));
+	if (gi != json_array_size(groups))
+		pv_problem(v, "%s: %zu groups of facts, the manifest %s names %zu", frel, gi, rel, json_array_size(groups));
+	return 0;
+}
+
 /* Checks the chain, and the facts and blobs against its manifests. */
 static void check_chain(struct pv *v, const struct chain_key *expect, struct chain_key **key_out)
 {
@@ -884,28 +977,8 @@ static void check_chain(struct pv *v, const struct chain_key *expect, struct cha
 				pv_problem(v, "%s: missing (run %lld is in the chain, seq %lld)", frel, (long long)run,
 					   (long long)seq);
 			if (have) {
-				json_t *mf = json_object_get(m, "facts");
-				size_t k = 0, fl = 0;
-				char *p = facts;
-				while (p < facts + flen) {
-					char *nl = memchr(p, '\n', (size_t)(facts + flen - p));
-					size_t ll = nl ? (size_t)(nl - p) : (size_t)(facts + flen - p);
-					fl++;
-					util_sha256_hex(p, ll, hex);
-					const char *want = json_string_value(json_object_get(json_array_get(mf, k), "sha256"));
-					if (want == NULL || strcmp(want, hex) != 0) {
-						pv_problem(v, "%s line %zu: fact %lld does not match its manifest (%s)", frel, fl,
-							   (long long)json_integer_value(json_object_get(json_array_get(mf, k), "id")),
-							   rel);
-						break;
-					}
-					k++;
-					v->facts++;
-					p += ll + 1;
-				}
-				if (k == fl && k != json_array_size(mf))
-					pv_problem(v, "%s: %zu facts, the manifest %s names %zu", frel, k, rel,
-						   json_array_size(mf));
+				if (check_facts(v, frel, facts, flen, json_object_get(m, "facts"), rel) < 0)
+					pv_problem(v, "%s: out of memory", frel);
 				/* The pages: each blob is there (or pruned) and is what its name says. */
 				size_t pi;
 				json_t *pg;

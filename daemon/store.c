@@ -218,7 +218,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  UNIQUE (kind, period)"
 	");"
 	/* the last time an alertmanager webhook was sent the open NCs */
-	"ALTER TABLE webhooks ADD COLUMN resent_at INTEGER;",
+	"ALTER TABLE webhooks ADD COLUMN resent_at INTEGER;"
+	/* the sealer and the verifier read a run's facts page by page: the
+	 * run index gives them in that order, so no run is ever sorted */
+	"DROP INDEX evidence_run;"
+	"CREATE INDEX evidence_run ON evidence(run_id, coalesce(page_id, 0));",
 };
 
 enum stmt_id {

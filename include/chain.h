@@ -2,7 +2,9 @@
  * chain.h: the tamper-evident evidence chain.
  *
  * Every committed run gets a manifest: the run's id, source, type and times,
- * and the SHA-256 of each raw page and each normalized fact it stored.  The
+ * the SHA-256 of each raw page it stored, and for the facts of each page
+ * their count and the SHA-256 of their lines (id, kind, SHA-256, observed
+ * time), so that a manifest stays small however large the run.  The
  * manifest names the SHA-256 of the manifest committed before it, so the
  * manifests form one hash chain in commit order, and each is signed with the
  * daemon's Ed25519 key.  chain_verify() re-hashes the evidence, walks the
@@ -25,7 +27,7 @@
 
 #define CHAIN_KEY_FILE "manifest-signing.key" /* in the state directory */
 #define CHAIN_PUB_SUFFIX ".pub"                /* the public key beside it */
-#define CHAIN_FORMAT "ismsd-manifest/1"
+#define CHAIN_FORMAT "ismsd-manifest/2"
 
 struct chain_key;
 

@@ -13,7 +13,9 @@
  *   data/chain.jsonl               one line per manifest, seq order:
  *                                  {seq, run, sha256, prev, key_id, signature}
  *   data/manifests/run-N.json      each manifest's bytes, as signed
- *   data/facts/run-N.jsonl         the run's facts, one per line, in manifest order
+ *   data/facts/run-N.jsonl         the run's facts, one JSON line each, grouped by page
+ *                                  as in the manifest: {id, kind, observed_at, page,
+ *                                  payload (the stored bytes, as a string)}
  *   data/blobs/SHA256              each raw page, named by its hash
  *   data/pruned-pages.txt          pages whose bytes retention removed (hash kept)
  *   data/reports/report.html|report.json|assessment-results.json|csv/

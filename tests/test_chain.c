@@ -204,12 +204,20 @@ static void test_untouched(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(b, "run"), "started_at")),
 			       "2026-09-21T15:13:20Z");
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(b, "pages")), 2);
-	CU_ASSERT_EQUAL(json_array_size(json_object_get(b, "facts")), 4);
-	json_t *fact = json_array_get(json_object_get(b, "facts"), 0);
-	const char *f0 = "{\"host\":\"h0\",\"patched\":false}";
-	util_sha256_hex(f0, strlen(f0), hash);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(fact, "sha256")), hash);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(fact, "observed_at")), "2026-09-21T15:12:20Z");
+	/* The facts, as one group per page: run 2's first page is evidence 7,
+	 * its facts 8 and 9; the group hashes their lines. */
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(b, "facts")), 2);
+	json_t *grp = json_array_get(json_object_get(b, "facts"), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(grp, "page")), 7);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(grp, "count")), 2);
+	const char *f0 = "{\"host\":\"h0\",\"patched\":false}", *f1 = "{\"host\":\"g0\",\"patched\":true}";
+	char h0[65], h1[65], lines[512];
+	util_sha256_hex(f0, strlen(f0), h0);
+	util_sha256_hex(f1, strlen(f1), h1);
+	snprintf(lines, sizeof(lines), "8 patch.host %s 2026-09-21T15:12:20Z\n9 patch.host %s 2026-09-21T15:12:20Z\n", h0,
+		 h1);
+	util_sha256_hex(lines, strlen(lines), hash);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(grp, "sha256")), hash);
 	json_decref(b);
 	int64_t seq = 0;
 	CU_ASSERT_EQUAL(chain_head(st, &seq, hash), 0);
@@ -286,7 +294,9 @@ static void test_fact_edit(void)
 	CU_ASSERT_EQUAL_FATAL(raw_sql(f.db, sql), 0);
 	res = verify(&f, NULL);
 	CU_ASSERT_EQUAL(first_run(res), f.runs[0]);
-	CU_ASSERT_PTR_NOT_NULL(strstr(first_problem(res), "observed_at is 2026-09-22T14:12:20Z"));
+	/* (fact 6 is on run 1's second page, evidence 4) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(first_problem(res), "the facts of page 4 were changed, added or removed"));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "problem_count")), 1);
 	json_decref(res);
 	fixture_free(&f);
 }
@@ -383,11 +393,12 @@ static void test_added_and_forged(void)
 	fixture_free(&f);
 	fixture_make(&f);
 	CU_ASSERT_EQUAL_FATAL(raw_sql(f.db, "INSERT INTO evidence(run_id, source, kind, collected_at, payload, sha256)"
-					    " VALUES (2, 'beta', 'patch.host', 1790003600, '{}', 'x')"),
+					    " VALUES (2, 'beta', 'patch.host', 1790003600, '{}',"
+					    " '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')"),
 			      0);
 	res = verify(&f, NULL);
 	CU_ASSERT_EQUAL(first_run(res), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(first_problem(res), "(patch.host) was added after the run was sealed"));
+	CU_ASSERT_STRING_EQUAL(first_problem(res), "facts were added after the run was sealed: 1 of no page");
 	json_decref(res);
 	fixture_free(&f);
 }
