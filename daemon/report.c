@@ -970,7 +970,7 @@ static int row_count(void *arg, const struct store_val *c, size_t n)
 	return 0;
 }
 
-/* Whether the kind's last period is due: it ended after ismsd began
+/* Whether a period of the kind is due: it ended after ismsd began
  * collecting, and there is no report of it yet. */
 static int scheduled_due(struct store *st, const char *kind, const struct report_period *p)
 {
@@ -1062,6 +1062,33 @@ static int scheduled_one(struct store *st, const struct config *cfg, const struc
 	return r;
 }
 
+/*
+ * The periods of a kind that are due, newest first: every ended period back
+ * to the store's first run that has no report yet (a month that ended while
+ * ismsd was down is written at the next start).  At most SCHEDULED_BACK
+ * periods are looked at per kind.
+ */
+#define SCHEDULED_BACK 120
+
+static size_t due_periods(struct store *st, size_t kind, time_t now, struct report_period *out, size_t max)
+{
+	size_t n = 0;
+	time_t t = now;
+	for (size_t k = 0; k < SCHEDULED_BACK && n < max; k++) {
+		struct report_period p;
+		if (report_period_before(schedule[kind].unit, t, &p) < 0)
+			break;
+		int64_t first = 0;
+		if (store_query(st, "SELECT coalesce(min(started_at), 0) FROM runs", NULL, 0, row_count, &first, NULL) < 0 ||
+		    first == 0 || first >= (int64_t)p.end)
+			break; /* before ismsd collected anything */
+		if (scheduled_due(st, schedule[kind].kind, &p))
+			out[n++] = p;
+		t = p.start;
+	}
+	return n;
+}
+
 int report_run_scheduled(struct store *st, const struct config *cfg, const struct soa *soa, const char *key_id,
 			 time_t now, int *made, char *err, size_t errlen)
 {
@@ -1072,18 +1099,20 @@ int report_run_scheduled(struct store *st, const struct config *cfg, const struc
 		return -ENAMETOOLONG;
 	}
 	for (size_t i = 0; i < sizeof(schedule) / sizeof(schedule[0]); i++) {
-		struct report_period p;
-		if (report_period_before(schedule[i].unit, now, &p) < 0 || !scheduled_due(st, schedule[i].kind, &p))
-			continue;
-		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		struct report_period due[SCHEDULED_BACK];
+		size_t n = due_periods(st, i, now, due, SCHEDULED_BACK);
+		if (n > 0 && mkdir(dir, 0750) < 0 && errno != EEXIST) {
 			int e = errno;
 			snprintf(err, errlen, "cannot create the report directory %s: %s", dir, strerror(e));
 			return -e;
 		}
-		int r = scheduled_one(st, cfg, soa, key_id, schedule[i].kind, &p, now, dir, err, errlen);
-		if (r < 0)
-			return r;
-		(*made)++;
+		/* oldest first, so that their events go out in order */
+		for (size_t k = n; k-- > 0;) {
+			int r = scheduled_one(st, cfg, soa, key_id, schedule[i].kind, &due[k], now, dir, err, errlen);
+			if (r < 0)
+				return r;
+			(*made)++;
+		}
 	}
 	return 0;
 }
@@ -1093,8 +1122,7 @@ int report_scheduled_pending(struct store *st, time_t now)
 	int n = 0;
 	for (size_t i = 0; i < sizeof(schedule) / sizeof(schedule[0]); i++) {
 		struct report_period p;
-		if (report_period_before(schedule[i].unit, now, &p) == 0 && scheduled_due(st, schedule[i].kind, &p))
-			n++;
+		n += (int)due_periods(st, i, now, &p, 1);
 	}
 	return n;
 }

@@ -61,7 +61,9 @@ int report_write(const json_t *model, const char *format, const char *path, char
  * each quarter a "management-review" pack, after each year an "annual"
  * report, in [report] formats (default html, json) in [report] dir (default
  * STATE_DIR/reports), named PERIOD-KIND.EXT.  A period is reported once
- * (table reports), and only when it ended after ismsd began collecting.
+ * (table reports), and only when it ended after ismsd began collecting;
+ * periods missed while ismsd was down are written at the next chance,
+ * oldest first.
  * Each one writes a report.generated webhook event with its record.
  * *made receives the number of reports written.
  */
