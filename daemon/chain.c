@@ -1173,11 +1173,20 @@ int chain_verify(struct store *st, const struct chain_key *pub, time_t pruned_be
 		if (r == 0 && runs > 0)
 			problem(&v, "the chain was started, but every manifest was deleted");
 	}
-	if (r == 0)
+	if (r == 0 && !genesis) {
+		/* A store from before the chain, not yet opened by a daemon that
+		 * has one: nothing is sealed, and nothing was tampered with. */
+		int64_t runs = 0;
+		r = store_query(st, "SELECT count(*) FROM runs WHERE outcome = 'success'", NULL, 0, row_int, &runs, NULL);
+		if (r == 0 && runs > 0)
+			problem(&v, "the evidence chain has not started: ismsd seals the %lld committed run(s) at its next start",
+				(long long)runs);
+	} else if (r == 0) {
 		r = store_query(st,
 				"SELECT id, source FROM runs WHERE outcome = 'success' AND id NOT IN"
 				" (SELECT run_id FROM manifests) ORDER BY id",
 				NULL, 0, row_unsealed, &v, NULL);
+	}
 	if (r < 0) {
 		json_decref(v.problems);
 		return r;

@@ -416,6 +416,13 @@ static void test_backlog_and_retention(void)
 	add_run(st, "old1", 1780000000);
 	add_run(st, "old2", 1780003600);
 	CU_ASSERT_EQUAL_FATAL(chain_key_load(keypath, 1, &key, err, sizeof(err)), 0);
+	/* Not started yet: one problem that says so, not one per run. */
+	json_t *res = NULL;
+	CU_ASSERT_EQUAL(chain_verify(st, key, 0, &res), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "problem_count")), 1);
+	CU_ASSERT_STRING_EQUAL(first_problem(res),
+			       "the evidence chain has not started: ismsd seals the 2 committed run(s) at its next start");
+	json_decref(res);
 	int backlog = -1;
 	CU_ASSERT_EQUAL(chain_attach(st, key, &backlog, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(backlog, 2);
@@ -427,7 +434,6 @@ static void test_backlog_and_retention(void)
 	int pruned = 0;
 	CU_ASSERT_EQUAL(store_prune_pages(st, 1785000000, &pruned), 0);
 	CU_ASSERT_EQUAL(pruned, 4);
-	json_t *res = NULL;
 	CU_ASSERT_EQUAL(chain_verify(st, key, 1785000000, &res), 0);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(res, "ok")));
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "manifests")), 3);
