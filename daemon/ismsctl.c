@@ -7,12 +7,15 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "calendar.h"
@@ -152,6 +155,28 @@ static int open_store_flags(struct ctl *c, int must_exist, unsigned flags)
 static int open_store(struct ctl *c, int must_exist)
 {
 	return open_store_flags(c, must_exist, STORE_READONLY);
+}
+
+/* After writing an outbox event: wakes the running daemon (SIGUSR1) so that
+ * it delivers now, not at its next outbox poll.  The pid in the lock file is
+ * trusted only while the lock is held; anything that fails (no daemon, not
+ * allowed to signal it) leaves the poll to do it. */
+static void wake_daemon(struct ctl *c)
+{
+	char path[4200], buf[32] = "";
+	snprintf(path, sizeof(path), "%s/ismsd.lock", c->cfg->daemon.state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+		close(fd); /* not held: no daemon */
+		return;
+	}
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+	if (pid > 1)
+		(void)kill((pid_t)pid, SIGUSR1);
 }
 
 static const char *str_or(json_t *o, const char *key, const char *def)
@@ -486,6 +511,7 @@ static int cmd_nc_change(struct ctl *c, const char *verb, const char *arg)
 	int r = nc_transition(c->store, id, a, actor_name(c), c->note, &plan, util_now(), err, sizeof(err));
 	if (r < 0)
 		return fail("%s", err);
+	wake_daemon(c);
 	json_t *nc = NULL;
 	if (nc_get(c->store, id, &nc) < 0)
 		return fail("cannot read nonconformity %s back", arg);
@@ -581,6 +607,7 @@ static int cmd_attest(struct ctl *c, const char *activity)
 	if (calendar_attest(c->store, c->cfg, activity, c->file, c->note, actor_name(c), util_now(), &id, err,
 			    sizeof(err)) < 0)
 		return fail("%s", err);
+	wake_daemon(c); /* the attestation may have closed an activity's NC */
 	json_t *item = NULL;
 	if (store_get_evidence(c->store, id, &item) < 0)
 		return fail("cannot read the attestation back");
@@ -923,6 +950,8 @@ static int cmd_webhook_retry(struct ctl *c, const char *name, const char *event)
 		return fail("cannot requeue: %s", store_errmsg(c->store));
 	if (event != NULL && n == 0)
 		return fail("event %s is not dead-lettered at webhook %s", event, name);
+	if (n > 0)
+		wake_daemon(c);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:i}", "webhook", name, "requeued", n);
 		int r = print_json(o);
@@ -944,6 +973,7 @@ static int cmd_webhook_test(struct ctl *c, const char *name)
 	int64_t id = 0;
 	if (deliver_enqueue_test(c->store, c->cfg, name, actor_name(c), util_now(), &id) < 0)
 		return fail("cannot queue the test event: %s", store_errmsg(c->store));
+	wake_daemon(c);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:I}", "webhook", name, "outbox_id", (json_int_t)id);
 		int r = print_json(o);

@@ -792,6 +792,12 @@ static int lock_state_dir(struct daemon_ctx *d, const char *dir)
 			log_warn("cannot lock %s", path);
 		return -1;
 	}
+	/* The pid, for ismsctl's wake-up (SIGUSR1) after it writes an event;
+	 * it signals only while this lock is held. */
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write the pid to %s", path);
 	return 0;
 }
 
@@ -847,6 +853,16 @@ static int open_store(struct daemon_ctx *d)
 	return 0;
 }
 
+/* SIGUSR1: ismsctl wrote an event into the outbox; deliver it now rather
+ * than at the next outbox poll. */
+static int on_wake(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)s;
+	log_info("woken by pid %u (SIGUSR1): delivering the outbox now", (unsigned)si->ssi_pid);
+	maybe_deliver(userdata);
+	return 0;
+}
+
 static int setup_loop(struct daemon_ctx *d)
 {
 	sigset_t mask;
@@ -854,6 +870,7 @@ static int setup_loop(struct daemon_ctx *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -862,7 +879,8 @@ static int setup_loop(struct daemon_ctx *d)
 		return r;
 	if ((r = sd_event_add_signal(d->ev, NULL, SIGTERM, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(d->ev, NULL, SIGINT, on_stop, d)) < 0 ||
-	    (r = sd_event_add_signal(d->ev, NULL, SIGHUP, on_reload, d)) < 0)
+	    (r = sd_event_add_signal(d->ev, NULL, SIGHUP, on_reload, d)) < 0 ||
+	    (r = sd_event_add_signal(d->ev, NULL, SIGUSR1, on_wake, d)) < 0)
 		return r;
 	if (pipe2(d->done_pipe, O_CLOEXEC) < 0)
 		return -errno;

@@ -18,7 +18,9 @@
 #   8. a source that fails twice, then recovers, gives one collector.failed
 #      and one collector.recovered, accepted in every format;
 #   9. an alertmanager webhook gets the open NCs again as firing alerts every
-#      resend_interval.
+#      resend_interval;
+#  10. with the daemon running, `ismsctl webhook test` wakes it (SIGUSR1): the
+#      event arrives within 4 s, well before the 10 s outbox poll.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d) || exit 99
@@ -512,6 +514,25 @@ assert len(full) >= 1, [sorted(batch(a)) for a in later]
 assert full[0]["accepted"] and all(a["accepted"] for a in later), [a["reason"] for a in later]
 assert all("endsAt" not in x and x["labels"]["alertname"] == "IsmsdNonconformity" for x in body(full[0])), body(full[0])
 EOF
+
+# ---- 10. ismsctl wakes the running daemon: a change goes out at once -----------
+n_started=$(grep -c ': ismsd .* started: ' "$dir/daemon.log")
+start_daemon $((n_started + 1))
+sleep 1
+before=$(control alerts GET "/__receiver/deliveries" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+ismsctl --by operator webhook test alerts > /dev/null || fail "webhook test (wake)"
+i=0
+while :; do
+	now=$(control alerts GET "/__receiver/deliveries" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+	[ "$now" -gt "$before" ] && break
+	i=$((i + 1))
+	# well under the outbox poll's 10 s: the wake-up, not the poll, sent it
+	[ $i -gt 40 ] && fail "10: the test event did not arrive within 4 s of ismsctl (no wake-up?)"
+	sleep 0.1
+done
+grep -q ': woken by pid [0-9]* (SIGUSR1): delivering the outbox now$' "$dir/daemon.log" ||
+	fail "10: the daemon was not woken: $(tail -5 "$dir/daemon.log")"
+stop_daemon
 
 # ---- 7. the secret is nowhere in what ismsd or ismsctl wrote --------------
 for f in "$out"/* "$dir/daemon.log" "$dir/env/state"/evidence.db*; do
