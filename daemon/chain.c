@@ -147,19 +147,9 @@ static int write_new_file(const char *path, const char *text, mode_t mode)
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
-	int r = 0;
-	size_t len = strlen(text), off = 0;
-	if (fchmod(fd, mode) < 0)
-		r = -errno;
-	while (r == 0 && off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			r = -errno;
-		else
-			off += (size_t)w;
-	}
+	int r = fchmod(fd, mode) < 0 ? -errno : 0;
+	if (r == 0)
+		r = util_write_all(fd, text, strlen(text));
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	close(fd);

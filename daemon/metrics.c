@@ -348,71 +348,6 @@ static int chain_metrics(struct store *st, struct metrics *m)
 
 /* ---- the file ------------------------------------------------------------------------------ */
 
-/* Writes text to a temporary file in dir and renames it over dir/ismsd.prom. */
-static int write_atomic(const char *dir, const char *text, size_t len, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX], dst[PATH_MAX];
-	int fd = -1, created = 0, r = 0;
-	/* the temporary name does not end in .prom, so node_exporter skips it */
-	int a = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, PROM_FILE);
-	int b = snprintf(dst, sizeof(dst), "%s/%s", dir, PROM_FILE);
-	if (a < 0 || b < 0 || (size_t)a >= sizeof(tmp) || (size_t)b >= sizeof(dst)) {
-		r = -ENAMETOOLONG;
-		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create a file in %s: %s", dir, strerror(-r));
-		goto out;
-	}
-	created = 1;
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	/* mkstemp made it 0600 (and the service runs with UMask=0077):
-	 * node_exporter runs as another user */
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
-		goto out;
-	}
-	int c = close(fd);
-	fd = -1;
-	if (c < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
-		goto out;
-	}
-	if (rename(tmp, dst) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, dst, strerror(-r));
-		goto out;
-	}
-	created = 0;
-	/* make the rename durable; the file is complete either way */
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
-	return r;
-}
-
 int metrics_write(struct store *st, const struct config *cfg, const char *dir, time_t now, char *err, size_t errlen)
 {
 	struct metrics m;
@@ -447,7 +382,12 @@ int metrics_write(struct store *st, const struct config *cfg, const char *dir, t
 		snprintf(err, errlen, "cannot build the metrics: %s", strerror(-r));
 		goto out;
 	}
-	r = write_atomic(dir, text, len, err, errlen);
+	/* 0644: node_exporter runs as another user (the unit's UMask is 0077);
+	 * the hidden temporary name does not end in .prom, so it is skipped */
+	const char *step = NULL;
+	r = util_write_atomic(dir, PROM_FILE, text, len, 0644, &step);
+	if (r < 0)
+		snprintf(err, errlen, "cannot %s %s/%s: %s", step, dir, PROM_FILE, strerror(-r));
 out:
 	free(text);
 	for (int f = 0; f < F_COUNT; f++)

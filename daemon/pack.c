@@ -60,21 +60,6 @@ static int mkparents(const char *path)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes root/rel with data (a new file). */
 static int put_file(const char *root, const char *rel, const void *data, size_t len)
 {
@@ -87,7 +72,7 @@ static int put_file(const char *root, const char *rel, const void *data, size_t 
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, data, len);
+	r = util_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
@@ -259,7 +244,7 @@ static int tar_header(int fd, const char *name, uint64_t size, int is_dir, time_
 		sum += h[i];
 	snprintf((char *)h + 148, 8, "%06o", sum);
 	h[155] = ' ';
-	return write_all(fd, h, sizeof(h));
+	return util_write_all(fd, h, sizeof(h));
 }
 
 /* Writes the bag at root as out (a tar file), its entries under top/. */
@@ -302,19 +287,19 @@ static int tar_write(const char *root, const char *top, const char *out, time_t 
 				break;
 			}
 			done += (uint64_t)n;
-			r = write_all(fd, buf, (size_t)n);
+			r = util_write_all(fd, buf, (size_t)n);
 		}
 		close(in);
 		if (r == 0 && done != (uint64_t)sb.st_size)
 			r = -EIO;
 		if (r == 0 && done % TAR_BLOCK) {
 			memset(buf, 0, TAR_BLOCK);
-			r = write_all(fd, buf, TAR_BLOCK - done % TAR_BLOCK);
+			r = util_write_all(fd, buf, TAR_BLOCK - done % TAR_BLOCK);
 		}
 	}
 	if (r == 0) {
 		memset(buf, 0, 2 * TAR_BLOCK);
-		r = write_all(fd, buf, 2 * TAR_BLOCK);
+		r = util_write_all(fd, buf, 2 * TAR_BLOCK);
 	}
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
@@ -435,7 +420,7 @@ static int tar_extract(const char *file, const char *dir, char *err, size_t errl
 			}
 			size_t keep = (uint64_t)got < data ? (size_t)got : (size_t)data;
 			if (keep > 0)
-				r = write_all(out, buf, keep);
+				r = util_write_all(out, buf, keep);
 			data -= keep;
 			left -= (uint64_t)got;
 		}

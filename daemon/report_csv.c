@@ -217,57 +217,12 @@ static const json_t *get_path(const json_t *obj, const char *path)
 
 /* ---- files ---------------------------------------------------------------- */
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Writes dir/name atomically: a temporary file in dir, fsync, rename. */
+/* Writes dir/name atomically (see util_write_atomic()). */
 static int write_file(struct csv_ctx *c, const char *name, const struct util_buf *b)
 {
-	char *tmp = NULL, *path = NULL;
-	int fd = -1, r = 0;
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", c->dir, name) < 0 || asprintf(&path, "%s/%s", c->dir, name) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		free(tmp);
-		tmp = NULL; /* nothing to remove */
-		goto out;
-	}
-	if (fchmod(fd, CSV_MODE) < 0 || (r = write_all(fd, b->data ? b->data : "", b->len)) < 0 || fsync(fd) < 0) {
-		r = r < 0 ? r : -errno;
-		goto out;
-	}
-	int fdc = fd;
-	fd = -1;
-	if (close(fdc) < 0 || rename(tmp, path) < 0) {
-		r = -errno;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL)
-		unlink(tmp);
+	int r = util_write_atomic(c->dir, name, b->data ? b->data : "", b->len, CSV_MODE, NULL);
 	if (r < 0)
 		fail(c, r, "%s/%s: %s", c->dir, name, strerror(-r));
-	free(tmp);
-	free(path);
 	return r;
 }
 

@@ -200,6 +200,62 @@ time_t util_now(void)
 	return ts.tv_sec;
 }
 
+int util_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int util_write_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+		      const char **step)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	const char *dummy;
+	step = step ? step : &dummy;
+	*step = "create";
+	int a = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	int b = snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+	if (a < 0 || b < 0 || (size_t)a >= sizeof(tmp) || (size_t)b >= sizeof(dst))
+		return -ENAMETOOLONG;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*step = "write";
+	/* mkstemp makes it 0600 whatever the umask: set the mode wanted */
+	int r = fchmod(fd, mode) < 0 ? -errno : 0;
+	if (r == 0)
+		r = util_write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0) {
+		*step = "rename";
+		if (rename(tmp, dst) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	/* make the rename durable; the file is complete either way */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
 int util_read_file(const char *path, size_t max, char **data, size_t *len)
 {
 	int r = 0;

@@ -6,6 +6,7 @@
 #define ISMSD_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -52,6 +53,18 @@ time_t util_now(void);
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
  * buffer the caller frees.  Returns 0, or -errno (-EFBIG when too large). */
 int util_read_file(const char *path, size_t max, char **data, size_t *len);
+
+/* Writes all of data to fd (retrying short writes and EINTR).  Returns 0 or
+ * -errno. */
+int util_write_all(int fd, const void *data, size_t len);
+
+/* Replaces dir/name atomically with data: a hidden temporary file
+ * dir/.name.XXXXXX (so that directory readers that match on the name skip
+ * it), mode, fsync, rename, then fsync of dir.  Returns 0, or -errno with
+ * the old file kept and no temporary file left; *step (may be NULL) then
+ * names what failed: "create", "write" or "rename". */
+int util_write_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+		      const char **step);
 
 /* Parses a duration such as "90s", "15m", "6h", "30d", "3y" or a bare number
  * of seconds.  Returns 0 and sets *secs, or -EINVAL. */
