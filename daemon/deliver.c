@@ -624,38 +624,40 @@ int deliver_has_work(struct store *st, int64_t *seen, time_t now)
 	return work;
 }
 
-static int take_id(void *arg, const struct store_val *c, size_t n)
+int deliver_outbox_put(struct store *st, const char *type, int64_t nc_id, const json_t *data, time_t now,
+		       int64_t *outbox_id)
 {
-	(void)n;
-	*(int64_t *)arg = c[0].i;
-	return 1;
+	json_t *env = webhook_envelope(type, now, data);
+	char *payload = env ? json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *msg_id = webhook_msg_id();
+	int r = -ENOMEM;
+	if (payload != NULL && msg_id != NULL) {
+		struct store_val a[] = { STORE_V_TEXT(msg_id), STORE_V_TEXT(type), STORE_V_INT(now),
+					 nc_id ? STORE_V_INT(nc_id) : STORE_V_NULL, STORE_V_TEXT(payload) };
+		r = store_query(st, "INSERT INTO outbox(msg_id, type, created_at, nc_id, payload) VALUES (?, ?, ?, ?, ?)", a,
+				5, NULL, NULL, NULL);
+	}
+	if (r == 0 && outbox_id != NULL)
+		*outbox_id = store_last_id(st);
+	free(payload);
+	free(msg_id);
+	json_decref(env);
+	return r;
 }
 
 int deliver_enqueue_test(struct store *st, const struct config *cfg, const char *webhook, const char *actor,
 			 time_t now, int64_t *outbox_id)
 {
+	*outbox_id = 0;
 	json_t *data = json_pack("{s:s, s:s, s:s}", "webhook", webhook, "actor", actor, "message",
 				 "a test event from ismsctl webhook test");
-	json_t *env = data ? webhook_envelope("webhook.test", now, data) : NULL;
-	char *payload = env ? json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	char *msg_id = webhook_msg_id();
-	int r = -ENOMEM;
-	if (payload == NULL || msg_id == NULL)
-		goto out;
-	if ((r = store_begin(st)) < 0)
+	int r = data ? store_begin(st) : -ENOMEM;
+	if (r < 0)
 		goto out;
 	/* the webhook must be registered first, or its start would skip this */
 	r = deliver_register(st, cfg, now);
-	struct store_val a[] = { STORE_V_TEXT(msg_id), STORE_V_INT(now), STORE_V_TEXT(payload) };
 	if (r >= 0)
-		r = store_query(st,
-				"INSERT INTO outbox(msg_id, type, created_at, nc_id, payload)"
-				" VALUES (?, 'webhook.test', ?, NULL, ?)",
-				a, 3, NULL, NULL, NULL);
-	*outbox_id = 0;
-	struct store_val m[] = { STORE_V_TEXT(msg_id) };
-	if (r >= 0)
-		r = store_query(st, "SELECT id FROM outbox WHERE msg_id = ?", m, 1, take_id, outbox_id, NULL);
+		r = deliver_outbox_put(st, "webhook.test", 0, data, now, outbox_id);
 	for (const struct config_section *s = config_next(cfg, "webhook", NULL); s && r >= 0;
 	     s = config_next(cfg, "webhook", s)) {
 		if (strcmp(s->name, webhook) == 0)
@@ -667,9 +669,6 @@ int deliver_enqueue_test(struct store *st, const struct config *cfg, const char 
 	else
 		store_rollback(st);
 out:
-	free(payload);
-	free(msg_id);
-	json_decref(env);
 	json_decref(data);
 	return r < 0 ? r : 0;
 }

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deliver.h"
 #include "nc.h"
 #include "store.h"
 #include "util.h"
-#include "webhook.h"
 
 #define SYSTEM_ACTOR "ismsd"
 
@@ -81,19 +81,7 @@ static int emit(struct store *st, int64_t id, time_t now, const char *actor, con
 	snprintf(link, sizeof(link), "ismsctl nc show %lld", (long long)id);
 	json_object_set_new(data, "link", json_string(link));
 	const char *type = event_type(event, json_string_value(json_object_get(data, "kind")));
-	json_t *env = webhook_envelope(type, now, data);
-	char *payload = env ? json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	char *msg_id = webhook_msg_id();
-	r = -ENOMEM;
-	if (payload != NULL && msg_id != NULL) {
-		struct store_val a[] = { STORE_V_TEXT(msg_id), STORE_V_TEXT(type), STORE_V_INT(now), STORE_V_INT(id),
-					 STORE_V_TEXT(payload) };
-		r = store_query(st, "INSERT INTO outbox(msg_id, type, created_at, nc_id, payload) VALUES (?, ?, ?, ?, ?)", a,
-				5, NULL, NULL, NULL);
-	}
-	free(payload);
-	free(msg_id);
-	json_decref(env);
+	r = deliver_outbox_put(st, type, id, data, now, NULL);
 	json_decref(data);
 	return r;
 }

@@ -22,6 +22,7 @@
 #include "calendar.h"
 #include "chain.h"
 #include "controls.h"
+#include "deliver.h"
 #include "kpi.h"
 #include "nc.h"
 #include "report.h"
@@ -29,7 +30,6 @@
 #include "report_html.h"
 #include "report_oscal.h"
 #include "util.h"
-#include "webhook.h"
 
 #define MODEL_SCHEMA 1
 #define SERIES_MAX 400
@@ -970,16 +970,14 @@ static int row_count(void *arg, const struct store_val *c, size_t n)
 	return 0;
 }
 
-/* Whether a period of the kind is due: it ended after ismsd began
- * collecting, and there is no report of it yet. */
-static int scheduled_due(struct store *st, const char *kind, const struct report_period *p)
+/* Whether the kind's period has a report already. */
+static int reported(struct store *st, const char *kind, const struct report_period *p)
 {
-	int64_t first = 0, have = 0;
+	int64_t have = 0;
 	struct store_val a[] = { STORE_V_TEXT(kind), STORE_V_TEXT(p->label) };
-	if (store_query(st, "SELECT coalesce(min(started_at), 0) FROM runs", NULL, 0, row_count, &first, NULL) < 0 ||
-	    store_query(st, "SELECT count(*) FROM reports WHERE kind = ? AND period = ?", a, 2, row_count, &have, NULL) < 0)
-		return 0;
-	return first != 0 && first < (int64_t)p->end && have == 0;
+	if (store_query(st, "SELECT count(*) FROM reports WHERE kind = ? AND period = ?", a, 2, row_count, &have, NULL) < 0)
+		return 1; /* cannot tell: not due now, tried again at the next check */
+	return have != 0;
 }
 
 /* Writes one scheduled report in each format and records it, with its
@@ -1029,21 +1027,15 @@ static int scheduled_one(struct store *st, const struct config *cfg, const struc
 					 json_object_get(json_object_get(rep, "period"), "start"), "end",
 					 json_object_get(json_object_get(rep, "period"), "end"), "files", files, "summary",
 					 json_object_get(model, "summary"), "chain", json_object_get(rep, "chain"), "link", link);
-		json_t *env = data ? webhook_envelope("report.generated", now, data) : NULL;
-		char *payload = env ? json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		char *ftxt = json_dumps(files, JSON_COMPACT | JSON_ENSURE_ASCII);
-		char *msg_id = webhook_msg_id();
-		r = payload && ftxt && msg_id ? store_begin(st) : -ENOMEM;
+		r = data && ftxt ? store_begin(st) : -ENOMEM;
 		if (r == 0) {
 			struct store_val a[] = { STORE_V_TEXT(kind), STORE_V_TEXT(p->label), STORE_V_INT((int64_t)now),
 						 STORE_V_TEXT(ftxt) };
-			struct store_val e[] = { STORE_V_TEXT(msg_id), STORE_V_TEXT("report.generated"),
-						 STORE_V_INT((int64_t)now), STORE_V_TEXT(payload) };
 			r = store_query(st, "INSERT INTO reports(kind, period, generated_at, files) VALUES (?, ?, ?, ?)", a, 4,
 					NULL, NULL, NULL);
 			if (r == 0)
-				r = store_query(st, "INSERT INTO outbox(msg_id, type, created_at, payload) VALUES (?, ?, ?, ?)", e,
-						4, NULL, NULL, NULL);
+				r = deliver_outbox_put(st, "report.generated", 0, data, now, NULL);
 			if (r == 0)
 				r = store_commit(st);
 			else
@@ -1051,10 +1043,7 @@ static int scheduled_one(struct store *st, const struct config *cfg, const struc
 			if (r < 0)
 				snprintf(err, errlen, "cannot record the report: %s", store_errmsg(st));
 		}
-		free(payload);
 		free(ftxt);
-		free(msg_id);
-		json_decref(env);
 		json_decref(data);
 	}
 	json_decref(files);
@@ -1074,15 +1063,14 @@ static size_t due_periods(struct store *st, size_t kind, time_t now, struct repo
 {
 	size_t n = 0;
 	time_t t = now;
+	int64_t first = 0; /* when ismsd first collected anything */
+	if (store_query(st, "SELECT coalesce(min(started_at), 0) FROM runs", NULL, 0, row_count, &first, NULL) < 0)
+		return 0;
 	for (size_t k = 0; k < SCHEDULED_BACK && n < max; k++) {
 		struct report_period p;
-		if (report_period_before(schedule[kind].unit, t, &p) < 0)
+		if (report_period_before(schedule[kind].unit, t, &p) < 0 || first == 0 || first >= (int64_t)p.end)
 			break;
-		int64_t first = 0;
-		if (store_query(st, "SELECT coalesce(min(started_at), 0) FROM runs", NULL, 0, row_count, &first, NULL) < 0 ||
-		    first == 0 || first >= (int64_t)p.end)
-			break; /* before ismsd collected anything */
-		if (scheduled_due(st, schedule[kind].kind, &p))
+		if (!reported(st, schedule[kind].kind, &p))
 			out[n++] = p;
 		t = p.start;
 	}

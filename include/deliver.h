@@ -59,6 +59,13 @@ int deliver_list(struct store *st, const char *webhook, const char *state, unsig
  * > 0) or every dead one of the webhook.  *count receives how many. */
 int deliver_retry(struct store *st, const char *webhook, int64_t outbox_id, int *count);
 
+/* Writes an event {type, timestamp, data} into the outbox, in the caller's
+ * transaction (so that it commits with the change that caused it).  nc_id
+ * is the NC it concerns (0: none; the NC's events keep their order);
+ * *outbox_id (may be NULL) receives its id. */
+int deliver_outbox_put(struct store *st, const char *type, int64_t nc_id, const json_t *data, time_t now,
+		       int64_t *outbox_id);
+
 /* Queues a webhook.test event for one webhook only (the others get a
  * skipped record), for the daemon to send.  *outbox_id receives its id.
  * Returns 0 or a negative store error. */
