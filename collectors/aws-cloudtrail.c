@@ -78,105 +78,97 @@ static void ct_free(struct collector *c)
 }
 
 /* Who acted: the ARN when there is one. */
-static const char *actor_of(const json_t *ident)
+static const char *actor_of(struct jt_doc *d, uint32_t ident)
 {
 	static const char *const keys[] = { "arn", "userName", "principalId", "invokedBy" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v = collector_json_str(ident, keys[i]);
-		if (v != NULL && *v != '\0')
+		const char *v = jt_nonempty(d, jt_get(d, ident, keys[i]));
+		if (v != NULL)
 			return v;
 	}
 	return NULL;
 }
 
-static const char *outcome_of(const json_t *rec)
+static const char *outcome_of(struct jt_doc *d)
 {
-	const char *err = collector_json_str(rec, "errorCode");
-	const char *login = json_string_value(collector_json_pointer((json_t *)rec, "/responseElements/ConsoleLogin"));
-	if ((err != NULL && *err != '\0') || (login != NULL && strcmp(login, "Failure") == 0))
-		return "failure";
-	return "success";
+	const char *err = jt_nonempty(d, jt_get(d, 0, "errorCode"));
+	int login_failed = jt_str_eq(d, jt_pointer(d, 0, "/responseElements/ConsoleLogin"), "Failure", 7);
+	return err != NULL || login_failed ? "failure" : "success";
 }
 
-/* The normalized fact of one event: ev is the LookupEvents entry, rec its
- * parsed CloudTrailEvent. */
-static json_t *ct_fact(const json_t *ev, const json_t *rec, const char *id, time_t when)
+/* Writes the normalized fact of one event into x->fact: ev is the
+ * LookupEvents entry in the page, the record its parsed CloudTrailEvent
+ * (x->rec).  Keys in sorted order. */
+static int ct_fact(struct collect_ctx *ctx, struct collector_bulk *x, uint32_t ev, const char *id, time_t when)
 {
-	json_t *f = json_object();
-	json_t *ident = json_object_get(rec, "userIdentity");
-	json_object_set_new(f, "provider", json_string("aws"));
-	json_object_set_new(f, "event_id", json_string(id));
-	collector_json_set_time(f, "event_time", when);
-	const char *name = collector_json_str(rec, "eventName");
-	collector_json_set_str(f, "name", name ? name : collector_json_str(ev, "EventName"));
-	const char *service = collector_json_str(rec, "eventSource");
-	collector_json_set_str(f, "service", service ? service : collector_json_str(ev, "EventSource"));
-	const char *actor = actor_of(ident);
-	collector_json_set_str(f, "actor", actor ? actor : collector_json_str(ev, "Username"));
-	collector_json_set_str(f, "actor_type", collector_json_str(ident, "type"));
-	collector_json_set_str(f, "source_ip", collector_json_str(rec, "sourceIPAddress"));
-	collector_json_set_str(f, "region", collector_json_str(rec, "awsRegion"));
-	const char *account = collector_json_str(rec, "recipientAccountId");
-	collector_json_set_str(f, "account", account ? account : collector_json_str(ident, "accountId"));
-	json_object_set_new(f, "outcome", json_string(outcome_of(rec)));
-	json_t *res = json_array_get(json_object_get(ev, "Resources"), 0);
-	collector_json_set_str(f, "resource", collector_json_str(res, "ResourceName"));
-	json_object_set_new(f, "categories", json_array());
-	return f;
+	struct jt_doc *pg = &x->page, *rec = &x->rec;
+	uint32_t ident = jt_get(rec, 0, "userIdentity");
+	const char *cats[CLASSIFY_MAX_CATEGORIES];
+	size_t ncat = classify_tape(&x->cls, "aws", rec, 0, cats);
+	const char *account = collector_tape_str(rec, 0, "recipientAccountId");
+	const char *actor = actor_of(rec, ident);
+	const char *name = collector_tape_str(rec, 0, "eventName");
+	const char *service = collector_tape_str(rec, 0, "eventSource");
+	uint32_t res = jt_get(pg, ev, "Resources");
+	res = jt_type(pg, res) == JT_ARRAY && pg->n[res].len > 0 ? res + 1 : JT_NONE;
+
+	struct jt_buf *b = &x->fact;
+	collector_fact_begin(b);
+	collector_fact_str(b, "account", account ? account : collector_tape_str(rec, ident, "accountId"));
+	collector_fact_str(b, "actor", actor ? actor : collector_tape_str(pg, ev, "Username"));
+	collector_fact_str(b, "actor_type", collector_tape_str(rec, ident, "type"));
+	collector_fact_strings(b, "categories", cats, ncat);
+	collector_fact_str(b, "event_id", id);
+	collector_fact_time(b, "event_time", when);
+	collector_fact_str(b, "name", name ? name : collector_tape_str(pg, ev, "EventName"));
+	collector_fact_str(b, "outcome", outcome_of(rec));
+	collector_fact_str(b, "provider", "aws");
+	collector_fact_str(b, "region", collector_tape_str(rec, 0, "awsRegion"));
+	collector_fact_str(b, "resource", collector_tape_str(pg, res, "ResourceName"));
+	collector_fact_str(b, "service", service ? service : collector_tape_str(pg, ev, "EventSource"));
+	collector_fact_str(b, "source_ip", collector_tape_str(rec, 0, "sourceIPAddress"));
+	return collector_fact_end(ctx, b);
 }
 
-static int on_event(struct collect_ctx *ctx, const json_t *ev, int64_t page_id, time_t *newest)
+static int on_event(struct collect_ctx *ctx, struct collector_bulk *x, uint32_t ev, int64_t page_id, time_t *newest)
 {
-	const char *id = collector_json_str(ev, "EventId");
-	const char *text = collector_json_str(ev, "CloudTrailEvent");
-	if (id == NULL || *id == '\0' || text == NULL)
+	struct jt_doc *pg = &x->page;
+	const char *id = jt_nonempty(pg, jt_get(pg, ev, "EventId"));
+	size_t tlen = 0;
+	const char *text = jt_str(pg, jt_get(pg, ev, "CloudTrailEvent"), &tlen);
+	if (id == NULL || text == NULL)
 		return collect_fail(ctx, "LookupEvents: an event without EventId or CloudTrailEvent");
-	json_error_t jerr;
-	json_t *rec = json_loads(text, 0, &jerr);
-	if (!json_is_object(rec)) {
-		/* without JSON_DECODE_ANY, an array is the only other text that parses */
-		const char *why = rec == NULL ? jerr.text : "it is an array";
-		json_decref(rec);
+	if (jt_parse(&x->rec, text, tlen, 0) < 0 || jt_type(&x->rec, 0) != JT_OBJECT) {
+		const char *why = x->rec.count == 0 ? x->rec.err : "it is an array";
 		return collect_fail(ctx, "LookupEvents: event %s: CloudTrailEvent is not a JSON object (%s)", id, why);
 	}
-	time_t when = collector_json_epoch(ev, "EventTime");
+	time_t when = collector_tape_epoch(pg, jt_get(pg, ev, "EventTime"));
 	if (when == 0)
-		when = collector_json_time(rec, "eventTime");
-	int r = -1;
-	json_t *fact = NULL;
-	if (when == 0) {
-		collect_fail(ctx, "LookupEvents: event %s has no EventTime", id);
-		goto out;
-	}
-	fact = ct_fact(ev, rec, id, when);
-	if (classify_event("aws", rec, json_object_get(fact, "categories")) < 0) {
-		collect_fail(ctx, "out of memory");
-		goto out;
-	}
-	r = collect_event(ctx, "audit.event", when, id, fact, page_id);
-	if (r >= 0 && when > *newest)
+		when = collector_tape_time(&x->rec, jt_get(&x->rec, 0, "eventTime"));
+	if (when == 0)
+		return collect_fail(ctx, "LookupEvents: event %s has no EventTime", id);
+	if (ct_fact(ctx, x, ev, id, when) < 0)
+		return -1;
+	int r = collect_event_text(ctx, "audit.event", when, id, x->fact.p, x->fact.len, page_id);
+	if (r < 0)
+		return -1;
+	if (when > *newest)
 		*newest = when;
-out:
-	json_decref(fact);
-	json_decref(rec);
-	return r < 0 ? -1 : 0;
+	return 0;
 }
 
-/* Stages the audit.event facts of one LookupEvents page (json); *newest
- * becomes the time of the newest event stored.  The live run and the
- * normalizer share it. */
-static int ct_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, time_t *newest)
+/* Stages the audit.event facts of one LookupEvents page (in x->page);
+ * *newest becomes the time of the newest event stored.  The live run and
+ * the normalizer share it. */
+static int ct_page(struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id, time_t *newest)
 {
-	json_t *events = json_object_get(json, "Events");
-	if (!json_is_array(events))
+	struct jt_doc *pg = &x->page;
+	uint32_t events = jt_get(pg, 0, "Events");
+	if (jt_type(pg, events) != JT_ARRAY)
 		return collect_fail(ctx, "LookupEvents: no Events in the response");
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev)
-	{
-		if (on_event(ctx, ev, page_id, newest) < 0)
+	for (uint32_t ev = events + 1; ev < pg->n[events].end; ev = pg->n[ev].end)
+		if (on_event(ctx, x, ev, page_id, newest) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -185,12 +177,13 @@ static int ct_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, time_
 static int ct_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
 {
 	(void)c;
-	json_t *json = collector_json_page(ctx, "LookupEvents page", body, len);
-	if (json == NULL)
-		return -1;
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
 	time_t newest = 0;
-	int r = ct_page(ctx, json, page_id, &newest);
-	json_decref(json);
+	int r = -1;
+	if (collector_tape_page(ctx, "LookupEvents page", body, len, &x.page) == 0)
+		r = ct_page(ctx, &x, page_id, &newest);
+	collector_bulk_free(&x);
 	return r;
 }
 
@@ -208,22 +201,24 @@ static int ct_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	time_t newest = prev;
 	int r = -1;
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
 	json_t *body = json_pack("{s:I, s:I, s:i}", "StartTime", (json_int_t)start, "EndTime", (json_int_t)end,
 				 "MaxResults", MAX_RESULTS);
 	struct http_pages pages;
 	http_pages_init(&pages, t->http.opt.max_pages);
 	for (;;) {
 		struct collector_page page;
-		if (collector_http_aws_json(ctx, client, &t->http, LOOKUP_TARGET, body, &page) < 0) {
+		if (collector_http_aws_json_tape(ctx, client, &t->http, LOOKUP_TARGET, body, &page, &x.page) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
-		if (ct_page(ctx, page.json, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
+		if (ct_page(ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
-		const char *next = collector_json_str(page.json, "NextToken");
-		if (next == NULL || *next == '\0') {
+		const char *next = jt_nonempty(&x.page, jt_get(&x.page, 0, "NextToken"));
+		if (next == NULL) {
 			collector_page_free(&page);
 			break;
 		}
@@ -248,6 +243,7 @@ static int ct_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	r = 0;
 out:
+	collector_bulk_free(&x);
 	http_pages_free(&pages);
 	json_decref(body);
 	http_client_free(client);

@@ -115,9 +115,9 @@ static const char *outcome_of(const char *status)
 
 /* "user" for a user principal name, "app" for a service principal (the
  * caller is then its application id), as the idtyp claim says. */
-static const char *actor_type_of(const json_t *ev, const char *caller)
+static const char *actor_type_of(struct jt_doc *d, uint32_t ev, const char *caller)
 {
-	const char *idtyp = collector_json_str(json_object_get(ev, "claims"), "idtyp");
+	const char *idtyp = collector_tape_str(d, jt_get(d, ev, "claims"), "idtyp");
 	if (idtyp != NULL)
 		return idtyp;
 	if (caller == NULL)
@@ -125,62 +125,64 @@ static const char *actor_type_of(const json_t *ev, const char *caller)
 	return strchr(caller, '@') != NULL ? "user" : "app";
 }
 
-static json_t *activity_fact(json_t *ev, const char *id, const char *ts)
+/* Writes the normalized fact of event ev of the page into x->fact, keys in
+ * sorted order. */
+static int activity_fact(struct collect_ctx *ctx, struct collector_bulk *x, uint32_t ev, const char *id,
+			 const char *ts)
 {
-	json_t *f = json_object();
-	json_object_set_new(f, "provider", json_string("azure"));
-	json_object_set_new(f, "event_id", json_string(id));
-	json_object_set_new(f, "event_time", json_string(ts));
-	collector_json_set_str(f, "name", json_string_value(collector_json_pointer(ev, "/operationName/value")));
-	collector_json_set_str(f, "service", json_string_value(collector_json_pointer(ev, "/resourceProviderName/value")));
-	const char *caller = collector_json_str(ev, "caller");
-	collector_json_set_str(f, "actor", caller);
-	collector_json_set_str(f, "actor_type", actor_type_of(ev, caller));
-	const char *ip = json_string_value(collector_json_pointer(ev, "/httpRequest/clientIpAddress"));
-	collector_json_set_str(f, "source_ip", ip ? ip : json_string_value(collector_json_pointer(ev, "/claims/ipaddr")));
-	json_object_set_new(f, "region", json_null()); /* the Activity Log has no location */
-	collector_json_set_str(f, "account", collector_json_str(ev, "subscriptionId"));
-	json_object_set_new(f, "outcome",
-			    json_string(outcome_of(json_string_value(collector_json_pointer(ev, "/status/value")))));
-	collector_json_set_str(f, "resource", collector_json_str(ev, "resourceId"));
-	json_object_set_new(f, "categories", json_array());
-	return f;
+	struct jt_doc *d = &x->page;
+	const char *cats[CLASSIFY_MAX_CATEGORIES];
+	size_t ncat = classify_tape(&x->cls, "azure", d, ev, cats);
+	const char *caller = collector_tape_str(d, ev, "caller");
+	const char *ip = jt_str(d, jt_pointer(d, ev, "/httpRequest/clientIpAddress"), NULL);
+	struct jt_buf *b = &x->fact;
+	collector_fact_begin(b);
+	collector_fact_str(b, "account", collector_tape_str(d, ev, "subscriptionId"));
+	collector_fact_str(b, "actor", caller);
+	collector_fact_str(b, "actor_type", actor_type_of(d, ev, caller));
+	collector_fact_strings(b, "categories", cats, ncat);
+	collector_fact_str(b, "event_id", id);
+	collector_fact_str(b, "event_time", ts);
+	collector_fact_str(b, "name", jt_str(d, jt_pointer(d, ev, "/operationName/value"), NULL));
+	collector_fact_str(b, "outcome", outcome_of(jt_str(d, jt_pointer(d, ev, "/status/value"), NULL)));
+	collector_fact_str(b, "provider", "azure");
+	collector_fact_str(b, "region", NULL); /* the Activity Log has no location */
+	collector_fact_str(b, "resource", collector_tape_str(d, ev, "resourceId"));
+	collector_fact_str(b, "service", jt_str(d, jt_pointer(d, ev, "/resourceProviderName/value"), NULL));
+	collector_fact_str(b, "source_ip", ip ? ip : jt_str(d, jt_pointer(d, ev, "/claims/ipaddr"), NULL));
+	return collector_fact_end(ctx, b);
 }
 
-static int on_event(struct collect_ctx *ctx, json_t *ev, int64_t page_id, time_t *newest)
+static int on_event(struct collect_ctx *ctx, struct collector_bulk *x, uint32_t ev, int64_t page_id, time_t *newest)
 {
-	const char *id = collector_json_str(ev, "eventDataId");
-	const char *ts = collector_json_str(ev, "eventTimestamp");
-	time_t when = collector_json_time(ev, "eventTimestamp");
-	if (id == NULL || *id == '\0' || when == 0)
+	struct jt_doc *d = &x->page;
+	const char *id = jt_nonempty(d, jt_get(d, ev, "eventDataId"));
+	uint32_t tsn = jt_get(d, ev, "eventTimestamp");
+	const char *ts = jt_str(d, tsn, NULL);
+	time_t when = collector_tape_time(d, tsn);
+	if (id == NULL || when == 0)
 		return collect_fail(ctx, "Activity Log: an event without eventDataId or a valid eventTimestamp");
-	json_t *fact = activity_fact(ev, id, ts);
-	int r = -1;
-	if (classify_event("azure", ev, json_object_get(fact, "categories")) < 0)
-		collect_fail(ctx, "out of memory");
-	else
-		r = collect_event(ctx, "audit.event", when, id, fact, page_id);
-	if (r >= 0 && when > *newest)
+	if (activity_fact(ctx, x, ev, id, ts) < 0)
+		return -1;
+	if (collect_event_text(ctx, "audit.event", when, id, x->fact.p, x->fact.len, page_id) < 0)
+		return -1;
+	if (when > *newest)
 		*newest = when;
-	json_decref(fact);
-	return r < 0 ? -1 : 0;
+	return 0;
 }
 
-/* Stages the audit.event facts of one Activity Log page (json); *newest
- * becomes the time of the newest event stored.  The live run and the
- * normalizer share it. */
-static int activity_page(struct collect_ctx *ctx, json_t *json, int64_t page_id, time_t *newest)
+/* Stages the audit.event facts of one Activity Log page (in x->page);
+ * *newest becomes the time of the newest event stored.  The live run and
+ * the normalizer share it. */
+static int activity_page(struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id, time_t *newest)
 {
-	json_t *events = json_object_get(json, "value");
-	if (!json_is_array(events))
+	struct jt_doc *d = &x->page;
+	uint32_t events = jt_get(d, 0, "value");
+	if (jt_type(d, events) != JT_ARRAY)
 		return collect_fail(ctx, "Activity Log: no value array in the response");
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev)
-	{
-		if (on_event(ctx, ev, page_id, newest) < 0)
+	for (uint32_t ev = events + 1; ev < d->n[events].end; ev = d->n[ev].end)
+		if (on_event(ctx, x, ev, page_id, newest) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -190,12 +192,13 @@ static int activity_normalize(struct collector *c, struct collect_ctx *ctx, cons
 			      int64_t page_id)
 {
 	(void)c;
-	json_t *json = collector_json_page(ctx, "Activity Log page", body, len);
-	if (json == NULL)
-		return -1;
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
 	time_t newest = 0;
-	int r = activity_page(ctx, json, page_id, &newest);
-	json_decref(json);
+	int r = -1;
+	if (collector_tape_page(ctx, "Activity Log page", body, len, &x.page) == 0)
+		r = activity_page(ctx, &x, page_id, &newest);
+	collector_bulk_free(&x);
 	return r;
 }
 
@@ -213,6 +216,8 @@ static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	time_t newest = prev;
 	int r = -1;
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
 	struct http_pages pages;
 	http_pages_init(&pages, a->http.opt.max_pages);
 	char *url = first_url(a, start, end);
@@ -223,16 +228,16 @@ static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 	for (;;) {
 		struct http_request req = { "GET", url, NULL, 0, NULL, 0, a->http.auth };
 		struct collector_page page;
-		if (collector_http_page(ctx, client, &req, &page) < 0) {
+		if (collector_http_page_tape(ctx, client, &req, &page, &x.page) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
-		if (activity_page(ctx, page.json, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
+		if (activity_page(ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
-		const char *next = collector_json_str(page.json, "nextLink");
-		if (next == NULL || *next == '\0') {
+		const char *next = jt_nonempty(&x.page, jt_get(&x.page, 0, "nextLink"));
+		if (next == NULL) {
 			collector_page_free(&page);
 			break;
 		}
@@ -270,6 +275,7 @@ static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	r = 0;
 out:
+	collector_bulk_free(&x);
 	free(url);
 	http_pages_free(&pages);
 	http_client_free(client);

@@ -100,83 +100,88 @@ static json_t *request_body(const struct gcp *g, time_t start, time_t end)
 	return body;
 }
 
-static const char *label(json_t *entry, const char *name)
+static const char *label(struct jt_doc *d, uint32_t entry, const char *name)
 {
-	return collector_json_str(collector_json_pointer(entry, "/resource/labels"), name);
+	return collector_tape_str(d, jt_pointer(d, entry, "/resource/labels"), name);
 }
 
-static json_t *gcp_fact(json_t *entry, const struct gcp *g, const char *id, const char *ts)
+/* Writes the normalized fact of entry into x->fact, keys in sorted order. */
+static int gcp_fact(struct collect_ctx *ctx, struct collector_bulk *x, const struct gcp *g, uint32_t entry,
+		    const char *id, const char *ts)
 {
-	json_t *f = json_object();
-	json_t *pp = json_object_get(entry, "protoPayload");
-	json_object_set_new(f, "provider", json_string("gcp"));
-	json_object_set_new(f, "event_id", json_string(id));
-	json_object_set_new(f, "event_time", json_string(ts));
-	collector_json_set_str(f, "name", collector_json_str(pp, "methodName"));
-	collector_json_set_str(f, "service", collector_json_str(pp, "serviceName"));
-	const char *actor = json_string_value(collector_json_pointer(pp, "/authenticationInfo/principalEmail"));
-	collector_json_set_str(f, "actor", actor);
+	struct jt_doc *d = &x->page;
+	const char *cats[CLASSIFY_MAX_CATEGORIES];
+	size_t ncat = classify_tape(&x->cls, "gcp", d, entry, cats);
+	uint32_t pp = jt_get(d, entry, "protoPayload");
+	const char *actor = jt_str(d, jt_pointer(d, pp, "/authenticationInfo/principalEmail"), NULL);
 	const char *type = NULL;
 	if (actor != NULL)
 		type = strstr(actor, ".gserviceaccount.com") != NULL ? "serviceAccount" : "user";
-	collector_json_set_str(f, "actor_type", type);
-	collector_json_set_str(f, "source_ip", json_string_value(collector_json_pointer(pp, "/requestMetadata/callerIp")));
-	const char *region = label(entry, "zone");
+	const char *region = label(d, entry, "zone");
 	if (region == NULL)
-		region = label(entry, "region");
+		region = label(d, entry, "region");
 	if (region == NULL)
-		region = label(entry, "location");
-	collector_json_set_str(f, "region", region);
-	const char *project = label(entry, "project_id");
-	collector_json_set_str(f, "account", project ? project : g->project);
+		region = label(d, entry, "location");
+	const char *project = label(d, entry, "project_id");
 	const char *outcome = "unknown";
-	if (json_is_object(pp)) {
-		json_int_t code = collector_json_int(json_object_get(pp, "status"), "code", 0);
-		outcome = code == 0 ? "success" : "failure";
-	}
-	json_object_set_new(f, "outcome", json_string(outcome));
-	collector_json_set_str(f, "resource", collector_json_str(pp, "resourceName"));
-	json_object_set_new(f, "categories", json_array());
-	return f;
+	if (pp != JT_NONE && jt_type(d, pp) == JT_OBJECT)
+		outcome = jt_int(d, jt_get(d, jt_get(d, pp, "status"), "code"), 0) == 0 ? "success" : "failure";
+
+	struct jt_buf *b = &x->fact;
+	collector_fact_begin(b);
+	collector_fact_str(b, "account", project ? project : g->project);
+	collector_fact_str(b, "actor", actor);
+	collector_fact_str(b, "actor_type", type);
+	collector_fact_strings(b, "categories", cats, ncat);
+	collector_fact_str(b, "event_id", id);
+	collector_fact_str(b, "event_time", ts);
+	collector_fact_str(b, "name", collector_tape_str(d, pp, "methodName"));
+	collector_fact_str(b, "outcome", outcome);
+	collector_fact_str(b, "provider", "gcp");
+	collector_fact_str(b, "region", region);
+	collector_fact_str(b, "resource", collector_tape_str(d, pp, "resourceName"));
+	collector_fact_str(b, "service", collector_tape_str(d, pp, "serviceName"));
+	collector_fact_str(b, "source_ip", jt_str(d, jt_pointer(d, pp, "/requestMetadata/callerIp"), NULL));
+	return collector_fact_end(ctx, b);
 }
 
-static int on_entry(struct collect_ctx *ctx, const struct gcp *g, json_t *entry, int64_t page_id, time_t *newest)
+static int on_entry(struct collect_ctx *ctx, struct collector_bulk *x, const struct gcp *g, uint32_t entry,
+		    int64_t page_id, time_t *newest)
 {
-	const char *id = collector_json_str(entry, "insertId");
-	const char *ts = collector_json_str(entry, "timestamp");
-	time_t when = collector_json_time(entry, "timestamp");
-	if (id == NULL || *id == '\0' || when == 0)
+	struct jt_doc *d = &x->page;
+	const char *id = jt_nonempty(d, jt_get(d, entry, "insertId"));
+	uint32_t tsn = jt_get(d, entry, "timestamp");
+	const char *ts = jt_str(d, tsn, NULL);
+	time_t when = collector_tape_time(d, tsn);
+	if (id == NULL || when == 0)
 		return collect_fail(ctx, "entries.list: an entry without insertId or a valid timestamp");
-	json_t *fact = gcp_fact(entry, g, id, ts);
-	int r = -1;
-	if (classify_event("gcp", entry, json_object_get(fact, "categories")) < 0)
-		collect_fail(ctx, "out of memory");
-	else
-		r = collect_event(ctx, "audit.event", when, id, fact, page_id);
-	if (r >= 0 && when > *newest)
+	if (gcp_fact(ctx, x, g, entry, id, ts) < 0)
+		return -1;
+	if (collect_event_text(ctx, "audit.event", when, id, x->fact.p, x->fact.len, page_id) < 0)
+		return -1;
+	if (when > *newest)
 		*newest = when;
-	json_decref(fact);
-	return r < 0 ? -1 : 0;
+	return 0;
 }
 
-/* Stages the audit.event facts of one entries.list page (json); *newest
- * becomes the time of the newest entry stored.  An object without entries
- * is an empty page (proto3 JSON omits empty lists); anything but an object
- * is an error.  The live run and the normalizer share it. */
-static int gcp_page(struct collect_ctx *ctx, const struct gcp *g, json_t *json, int64_t page_id, time_t *newest)
+/* Stages the audit.event facts of one entries.list page (in x->page);
+ * *newest becomes the time of the newest entry stored.  An object without
+ * entries is an empty page (proto3 JSON omits empty lists); anything but
+ * an object is an error.  The live run and the normalizer share it. */
+static int gcp_page(struct collect_ctx *ctx, struct collector_bulk *x, const struct gcp *g, int64_t page_id,
+		    time_t *newest)
 {
-	if (!json_is_object(json))
+	struct jt_doc *d = &x->page;
+	if (jt_type(d, 0) != JT_OBJECT)
 		return collect_fail(ctx, "entries.list: the response is not a JSON object");
-	json_t *entries = json_object_get(json, "entries");
-	if (entries != NULL && !json_is_array(entries))
+	uint32_t entries = jt_get(d, 0, "entries");
+	if (entries == JT_NONE)
+		return 0;
+	if (jt_type(d, entries) != JT_ARRAY)
 		return collect_fail(ctx, "entries.list: entries is not an array");
-	size_t i;
-	json_t *entry;
-	json_array_foreach(entries, i, entry)
-	{
-		if (on_entry(ctx, g, entry, page_id, newest) < 0)
+	for (uint32_t e = entries + 1; e < d->n[entries].end; e = d->n[e].end)
+		if (on_entry(ctx, x, g, e, page_id, newest) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -184,18 +189,19 @@ static int gcp_page(struct collect_ctx *ctx, const struct gcp *g, json_t *json, 
  * the cursor is not set. */
 static int gcp_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
 {
-	json_t *json = collector_json_page(ctx, "entries.list page", body, len);
-	if (json == NULL)
-		return -1;
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
 	time_t newest = 0;
-	int r = gcp_page(ctx, c->priv, json, page_id, &newest);
-	json_decref(json);
+	int r = -1;
+	if (collector_tape_page(ctx, "entries.list page", body, len, &x.page) == 0)
+		r = gcp_page(ctx, &x, c->priv, page_id, &newest);
+	collector_bulk_free(&x);
 	return r;
 }
 
 /* POSTs body to entries:list. */
 static int list_page(struct collect_ctx *ctx, struct http_client *client, struct gcp *g, const json_t *body,
-		     struct collector_page *page)
+		     struct collector_page *page, struct jt_doc *tape)
 {
 	memset(page, 0, sizeof(*page));
 	char *url = collector_http_url(&g->http, "/v2/entries:list");
@@ -206,7 +212,7 @@ static int list_page(struct collect_ctx *ctx, struct http_client *client, struct
 	} else {
 		struct http_header hdrs[] = { { "Content-Type", "application/json" } };
 		struct http_request req = { "POST", url, hdrs, 1, text, strlen(text), g->http.auth };
-		r = collector_http_page(ctx, client, &req, page);
+		r = collector_http_page_tape(ctx, client, &req, page, tape);
 	}
 	free(url);
 	free(text);
@@ -227,6 +233,8 @@ static int gcp_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	time_t newest = prev;
 	int r = -1;
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
 	struct http_pages pages;
 	http_pages_init(&pages, g->http.opt.max_pages);
 	json_t *body = request_body(g, start, end);
@@ -236,16 +244,16 @@ static int gcp_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	for (;;) {
 		struct collector_page page;
-		if (list_page(ctx, client, g, body, &page) < 0) {
+		if (list_page(ctx, client, g, body, &page, &x.page) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
-		if (gcp_page(ctx, g, page.json, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
+		if (gcp_page(ctx, &x, g, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}
-		const char *next = collector_json_str(page.json, "nextPageToken");
-		if (next == NULL || *next == '\0') {
+		const char *next = jt_nonempty(&x.page, jt_get(&x.page, 0, "nextPageToken"));
+		if (next == NULL) {
 			collector_page_free(&page);
 			break;
 		}
@@ -270,6 +278,7 @@ static int gcp_collect(struct collector *c, struct collect_ctx *ctx)
 	}
 	r = 0;
 out:
+	collector_bulk_free(&x);
 	http_pages_free(&pages);
 	json_decref(body);
 	http_client_free(client);

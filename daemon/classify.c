@@ -113,67 +113,61 @@ static int same(const char *a, const char *b, size_t n, int ci)
 	return 1;
 }
 
-/* Resolves ptr in root.  A string met with tokens left is parsed as JSON.
- * Returns a new reference, or NULL. */
-static json_t *resolve(const json_t *root, const char *ptr)
+/* Resolves ptr under node root of d.  A string met with tokens left is
+ * parsed as JSON (an object or array) into the next nested document of cc,
+ * and the rest of the pointer applies to it; *dp receives the document the
+ * result lies in.  Returns the node, or JT_NONE. */
+static uint32_t resolve(struct classify_ctx *cc, struct jt_doc *d, uint32_t root, const char *ptr,
+			struct jt_doc **dp)
 {
-	json_t *cur = json_incref((json_t *)root);
+	uint32_t cur = root;
+	unsigned level = 0;
 	const char *p = ptr;
-	while (cur != NULL && *p == '/') {
-		p++;
+	while (cur != JT_NONE && *p == '/') {
 		char tok[256];
-		size_t n = 0;
-		while (*p != '\0' && *p != '/' && n + 1 < sizeof(tok)) {
-			if (p[0] == '~' && (p[1] == '0' || p[1] == '1')) {
-				tok[n++] = p[1] == '1' ? '/' : '~';
-				p += 2;
-			} else {
-				tok[n++] = *p++;
+		size_t n;
+		if (jt_pointer_token(&p, tok, sizeof(tok), &n) < 0)
+			return JT_NONE;
+		if (jt_type(d, cur) == JT_STRING) {
+			if (level >= CLASSIFY_NESTED)
+				return JT_NONE;
+			struct classify_nested *nd = &cc->nested[level++];
+			if (nd->parent != d || nd->node != cur || nd->parse_text != d->text) {
+				size_t len;
+				const char *text = jt_str(d, cur, &len);
+				nd->parent = d;
+				nd->node = cur;
+				nd->parse_text = d->text;
+				nd->ok = text != NULL && jt_parse(&nd->doc, text, len, 0) == 0;
 			}
+			if (!nd->ok)
+				return JT_NONE;
+			d = &nd->doc;
+			cur = 0;
 		}
-		tok[n] = '\0';
-		if (*p != '\0' && *p != '/')
-			goto fail; /* token too long */
-		if (json_is_string(cur)) {
-			json_t *parsed = json_loadb(json_string_value(cur), json_string_length(cur), 0, NULL);
-			json_decref(cur);
-			cur = parsed;
-		}
-		json_t *next = NULL;
-		if (json_is_object(cur)) {
-			next = json_object_get(cur, tok);
-		} else if (json_is_array(cur)) {
-			char *end = NULL;
-			unsigned long i = strtoul(tok, &end, 10);
-			if (n > 0 && *end == '\0' && (n == 1 || tok[0] != '0'))
-				next = json_array_get(cur, i);
-		}
-		json_incref(next);
-		json_decref(cur);
-		cur = next;
+		cur = jt_child(d, cur, tok, n);
 	}
-	if (*p == '\0')
-		return cur;
-fail:
-	json_decref(cur);
-	return NULL;
+	if (*p != '\0' || cur == JT_NONE)
+		return JT_NONE;
+	*dp = d;
+	return cur;
 }
 
 /* The text of a scalar, or NULL for null, objects and arrays. */
-static const char *scalar_text(const json_t *v, char *buf, size_t len)
+static const char *scalar_text(struct jt_doc *d, uint32_t v, char *buf, size_t len)
 {
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return json_string_value(v);
-	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	switch (jt_type(d, v)) {
+	case JT_STRING:
+		return jt_str(d, v, NULL);
+	case JT_INTEGER:
+		snprintf(buf, len, "%lld", (long long)jt_int(d, v, 0));
 		return buf;
-	case JSON_REAL:
-		snprintf(buf, len, "%.17g", json_real_value(v));
+	case JT_REAL:
+		snprintf(buf, len, "%.17g", jt_number(d, v));
 		return buf;
-	case JSON_TRUE:
+	case JT_TRUE:
 		return "true";
-	case JSON_FALSE:
+	case JT_FALSE:
 		return "false";
 	default:
 		return NULL;
@@ -209,12 +203,13 @@ static int contains_any(const char *text, const char *list)
 	}
 }
 
-static int cond_holds(const struct classify_cond *c, const json_t *record)
+static int cond_holds(struct classify_ctx *cc, const struct classify_cond *c, struct jt_doc *doc, uint32_t record)
 {
-	json_t *v = resolve(record, c->pointer);
+	struct jt_doc *d = doc;
+	uint32_t v = resolve(cc, doc, record, c->pointer, &d);
 	char buf[64];
-	const char *s = v ? scalar_text(v, buf, sizeof(buf)) : NULL;
-	int present = v != NULL && !json_is_null(v);
+	const char *s = v != JT_NONE ? scalar_text(d, v, buf, sizeof(buf)) : NULL;
+	int present = v != JT_NONE && jt_type(d, v) != JT_NULL;
 	int r = 0;
 	switch (c->op) {
 	case CLASSIFY_EQ:
@@ -239,9 +234,10 @@ static int cond_holds(const struct classify_cond *c, const json_t *record)
 		break;
 	case CLASSIFY_CONTAINS_ANY:
 		if (present) {
-			char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			r = text != NULL && contains_any(text, c->value);
-			free(text);
+			/* the compact JSON text of the value, as json_dumps() writes it */
+			jt_buf_reset(&cc->text);
+			jt_buf_node(&cc->text, d, v, 0);
+			r = !cc->text.oom && contains_any(cc->text.p, c->value);
 		}
 		break;
 	case CLASSIFY_SUFFIX:
@@ -252,18 +248,70 @@ static int cond_holds(const struct classify_cond *c, const json_t *record)
 		}
 		break;
 	}
-	json_decref(v);
 	return r;
+}
+
+static int rule_matches(struct classify_ctx *cc, const struct classify_rule *r, struct jt_doc *d, uint32_t record)
+{
+	if (record == JT_NONE || jt_type(d, record) != JT_OBJECT)
+		return 0;
+	for (size_t i = 0; i < CLASSIFY_MAX_CONDS && r->conds[i].pointer != NULL; i++)
+		if (!cond_holds(cc, &r->conds[i], d, record))
+			return 0;
+	return 1;
+}
+
+void classify_ctx_free(struct classify_ctx *cc)
+{
+	for (size_t i = 0; i < CLASSIFY_NESTED; i++)
+		jt_free(&cc->nested[i].doc);
+	jt_buf_free(&cc->text);
+	memset(cc, 0, sizeof(*cc));
+}
+
+size_t classify_tape(struct classify_ctx *cc, const char *provider, struct jt_doc *d, uint32_t record,
+		     const char *out[CLASSIFY_MAX_CATEGORIES])
+{
+	size_t n = 0;
+	/* a new record: forget the nested documents of the last one */
+	for (size_t i = 0; i < CLASSIFY_NESTED; i++)
+		cc->nested[i].parent = NULL;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		const struct classify_rule *r = &rules[i];
+		if (strcmp(r->provider, provider) != 0)
+			continue;
+		int have = 0;
+		for (size_t k = 0; k < n && !have; k++)
+			have = strcmp(out[k], r->category) == 0;
+		if (have || n >= CLASSIFY_MAX_CATEGORIES || !rule_matches(cc, r, d, record))
+			continue;
+		out[n++] = r->category;
+	}
+	return n;
+}
+
+/* The jansson entry points: the record is written out and read as a tape. */
+static int with_tape(const json_t *record, struct classify_ctx *cc, struct jt_doc *d, char **text)
+{
+	memset(cc, 0, sizeof(*cc));
+	*text = json_dumps(record, JSON_COMPACT);
+	if (*text == NULL)
+		return -1;
+	return jt_parse(d, *text, strlen(*text), 0);
 }
 
 int classify_rule_matches(const struct classify_rule *r, const json_t *record)
 {
 	if (!json_is_object(record))
 		return 0;
-	for (size_t i = 0; i < CLASSIFY_MAX_CONDS && r->conds[i].pointer != NULL; i++)
-		if (!cond_holds(&r->conds[i], record))
-			return 0;
-	return 1;
+	struct classify_ctx cc;
+	struct jt_doc d = JT_DOC_INIT;
+	char *text = NULL;
+	int m = with_tape(record, &cc, &d, &text) == 0 && rule_matches(&cc, r, &d, 0);
+	classify_ctx_free(&cc);
+	jt_free(&d);
+	free(text);
+	return m;
 }
 
 static int has_string(const json_t *arr, const char *s)
@@ -282,15 +330,29 @@ int classify_event(const char *provider, const json_t *record, json_t *categorie
 {
 	if (!json_is_array(categories))
 		return -1;
-	int added = 0;
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		const struct classify_rule *r = &rules[i];
-		if (strcmp(r->provider, provider) != 0 || has_string(categories, r->category) ||
-		    !classify_rule_matches(r, record))
+	if (!json_is_object(record))
+		return 0;
+	struct classify_ctx cc;
+	struct jt_doc d = JT_DOC_INIT;
+	char *text = NULL;
+	int added = -1;
+	if (with_tape(record, &cc, &d, &text) < 0)
+		goto out;
+	const char *cats[CLASSIFY_MAX_CATEGORIES];
+	size_t n = classify_tape(&cc, provider, &d, 0, cats);
+	added = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (has_string(categories, cats[i]))
 			continue;
-		if (json_array_append_new(categories, json_string(r->category)) < 0)
-			return -1;
+		if (json_array_append_new(categories, json_string(cats[i])) < 0) {
+			added = -1;
+			goto out;
+		}
 		added++;
 	}
+out:
+	classify_ctx_free(&cc);
+	jt_free(&d);
+	free(text);
 	return added;
 }

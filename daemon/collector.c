@@ -96,6 +96,8 @@ static const char *store_reason(int r)
 int collect_page(struct collect_ctx *ctx, const char *url, long http_status, const void *body, size_t len,
 		 int64_t *page_id)
 {
+	if (ctx->stage_failed)
+		return -1;
 	int r = store_add_page(ctx->store, ctx->run_id, ctx->source, util_now(), url, http_status, body, len, page_id);
 	if (r < 0)
 		return collect_fail(ctx, "cannot store page: %s (%s)", store_reason(r), store_errmsg(ctx->store));
@@ -103,20 +105,16 @@ int collect_page(struct collect_ctx *ctx, const char *url, long http_status, con
 	return 0;
 }
 
-static int stage_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, int dedup,
-		      const json_t *fact, int64_t page_id)
+static int stage_text(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, int dedup,
+		      const char *json, size_t len, int64_t page_id)
 {
-	char *json = json_dumps(fact, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (json == NULL)
-		return collect_fail(ctx, "cannot serialize a %s fact", kind);
-	if (ctx->max_facts > 0 && ctx->facts >= ctx->max_facts) {
-		free(json);
+	if (ctx->stage_failed)
+		return -1;
+	if (ctx->max_facts > 0 && ctx->facts >= ctx->max_facts)
 		return collect_fail(ctx, "more than max_facts (%llu) facts in one run; nothing of it is kept",
 				    (unsigned long long)ctx->max_facts);
-	}
 	int r = store_add_fact(ctx->store, ctx->run_id, ctx->source, kind, ctx->started, observed, ext_id, dedup, json,
-			       strlen(json), page_id, NULL);
-	free(json);
+			       len, page_id, NULL);
 	if (r < 0)
 		return collect_fail(ctx, "cannot store fact: %s (%s)", store_reason(r), store_errmsg(ctx->store));
 	if (r == 1) {
@@ -125,6 +123,17 @@ static int stage_fact(struct collect_ctx *ctx, const char *kind, time_t observed
 	}
 	ctx->facts++;
 	return 1;
+}
+
+static int stage_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, int dedup,
+		      const json_t *fact, int64_t page_id)
+{
+	char *json = json_dumps(fact, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (json == NULL)
+		return collect_fail(ctx, "cannot serialize a %s fact", kind);
+	int r = stage_text(ctx, kind, observed, ext_id, dedup, json, strlen(json), page_id);
+	free(json);
+	return r;
 }
 
 int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
@@ -137,6 +146,12 @@ int collect_event(struct collect_ctx *ctx, const char *kind, time_t observed, co
 		  int64_t page_id)
 {
 	return stage_fact(ctx, kind, observed, ext_id, 1, fact, page_id);
+}
+
+int collect_event_text(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id,
+		       const char *json, size_t len, int64_t page_id)
+{
+	return stage_text(ctx, kind, observed, ext_id, 1, json, len, page_id);
 }
 
 int collect_cursor_get(struct collect_ctx *ctx, char **cursor)
@@ -183,13 +198,26 @@ int collect_cursor_set(struct collect_ctx *ctx, const char *cursor)
 	return 0;
 }
 
-int collect_flush(struct collect_ctx *ctx)
+static int staged(struct collect_ctx *ctx, int r)
 {
-	int r = store_run_flush(ctx->store);
-	if (r < 0)
+	if (r < 0) {
+		ctx->stage_failed = 1;
 		return collect_fail(ctx, "cannot write staged evidence: %s (%s)", store_reason(r),
 				    store_errmsg(ctx->store));
-	return 0;
+	}
+	return ctx->stage_failed ? -1 : 0;
+}
+
+int collect_flush(struct collect_ctx *ctx)
+{
+	return staged(ctx, store_run_pace(ctx->store));
+}
+
+void collect_waiting(void *arg)
+{
+	struct collect_ctx *ctx = arg;
+	if (!ctx->stage_failed)
+		staged(ctx, store_run_flush(ctx->store));
 }
 
 static double elapsed_since(const struct timespec *t0)
@@ -234,6 +262,8 @@ static int run_end(struct collector *c, struct collect_ctx *ctx, int cr, const s
 	struct store *st = ctx->store;
 	if (cr == 0 && collect_cancelled(ctx))
 		cr = collect_fail(ctx, "cancelled: ismsd is stopping");
+	if (cr == 0 && ctx->stage_failed)
+		cr = -1; /* the reason is recorded */
 	if (cr == 0) {
 		int r = store_run_commit(st, ctx->run_id, util_now(), ctx->cursor);
 		if (r < 0)

@@ -54,6 +54,8 @@ struct http_client *collector_http_client(struct collector_http *h, struct colle
 	struct http_client *c = http_client_new(&h->opt, ctx->source, ctx->cancel, err, sizeof(err));
 	if (c == NULL)
 		collect_fail(ctx, "%s", err);
+	else
+		http_client_on_wait(c, collect_waiting, ctx);
 	return c;
 }
 
@@ -65,8 +67,10 @@ char *collector_http_url(const struct collector_http *h, const char *path)
 	return u;
 }
 
-int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
-			struct collector_page *page)
+/* Fetches and stores a page, then parses it into tape (when not NULL) or
+ * with jansson. */
+static int fetch_page(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
+		      struct collector_page *page, struct jt_doc *tape)
 {
 	char err[1024];
 	memset(page, 0, sizeof(*page));
@@ -76,8 +80,30 @@ int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const st
 		return -1;
 	char what[sizeof(ctx->error) + 64];
 	snprintf(what, sizeof(what), "%s %s", req->method, page->resp.url);
+	if (tape != NULL)
+		return collector_tape_page(ctx, what, page->resp.body, page->resp.len, tape);
 	page->json = collector_json_page(ctx, what, page->resp.body, page->resp.len);
 	return page->json != NULL ? 0 : -1;
+}
+
+int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
+			struct collector_page *page)
+{
+	return fetch_page(ctx, c, req, page, NULL);
+}
+
+int collector_http_page_tape(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
+			     struct collector_page *page, struct jt_doc *tape)
+{
+	return fetch_page(ctx, c, req, page, tape);
+}
+
+int collector_tape_page(struct collect_ctx *ctx, const char *what, const void *body, size_t len, struct jt_doc *tape)
+{
+	if (jt_parse(tape, body, len, 0) < 0)
+		return collect_fail(ctx, "%s: the response is not valid JSON (%s at byte %zu)", what, tape->err,
+				    tape->err_pos);
+	return 0;
 }
 
 json_t *collector_json_page(struct collect_ctx *ctx, const char *what, const void *body, size_t len)
@@ -92,6 +118,13 @@ json_t *collector_json_page(struct collect_ctx *ctx, const char *what, const voi
 int collector_http_aws_json(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,
 			    const char *target, const json_t *body, struct collector_page *page)
 {
+	return collector_http_aws_json_tape(ctx, c, h, target, body, page, NULL);
+}
+
+int collector_http_aws_json_tape(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,
+				 const char *target, const json_t *body, struct collector_page *page,
+				 struct jt_doc *tape)
+{
 	memset(page, 0, sizeof(*page));
 	char *url = collector_http_url(h, "/");
 	char *text = json_dumps(body, JSON_COMPACT);
@@ -105,7 +138,7 @@ int collector_http_aws_json(struct collect_ctx *ctx, struct http_client *c, stru
 		{ "X-Amz-Target", (char *)target },
 	};
 	struct http_request req = { "POST", url, hdrs, 2, text, strlen(text), h->auth };
-	int r = collector_http_page(ctx, c, &req, page);
+	int r = fetch_page(ctx, c, &req, page, tape);
 	free(url);
 	free(text);
 	return r;
@@ -120,36 +153,20 @@ void collector_page_free(struct collector_page *p)
 
 json_t *collector_json_pointer(json_t *root, const char *ptr)
 {
-	if (ptr == NULL || *ptr == '\0')
+	if (ptr == NULL)
 		return root;
-	if (*ptr != '/')
-		return NULL;
 	json_t *cur = root;
 	char tok[512];
-	const char *p = ptr;
-	while (cur != NULL && *p == '/') {
-		p++;
-		size_t n = 0;
-		while (*p && *p != '/' && n + 1 < sizeof(tok)) {
-			if (p[0] == '~' && p[1] == '1') {
-				tok[n++] = '/';
-				p += 2;
-			} else if (p[0] == '~' && p[1] == '0') {
-				tok[n++] = '~';
-				p += 2;
-			} else {
-				tok[n++] = *p++;
-			}
-		}
-		if (*p && *p != '/')
-			return NULL; /* token too long */
-		tok[n] = '\0';
+	size_t n;
+	while (cur != NULL && *ptr != '\0') {
+		if (jt_pointer_token(&ptr, tok, sizeof(tok), &n) < 0)
+			return NULL;
 		if (json_is_object(cur)) {
 			cur = json_object_get(cur, tok);
 		} else if (json_is_array(cur)) {
 			char *end = NULL;
 			unsigned long i = strtoul(tok, &end, 10);
-			if (n == 0 || *end != '\0' || (n > 1 && tok[0] == '0'))
+			if (n == 0 || *end != '\0' || (n > 1 && tok[0] == '0') || tok[0] == '-' || tok[0] == '+')
 				return NULL;
 			cur = json_array_get(cur, i);
 		} else {
@@ -209,4 +226,90 @@ void collector_json_set_time(json_t *o, const char *key, time_t t)
 void collector_json_set_str(json_t *o, const char *key, const char *v)
 {
 	json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
+
+/* ---- canonical facts written directly ------------------------------------ */
+
+void collector_bulk_free(struct collector_bulk *x)
+{
+	jt_free(&x->page);
+	jt_free(&x->rec);
+	jt_buf_free(&x->fact);
+	classify_ctx_free(&x->cls);
+}
+
+const char *collector_tape_str(struct jt_doc *d, uint32_t obj, const char *key)
+{
+	return jt_str(d, jt_get(d, obj, key), NULL);
+}
+
+static void fact_key(struct jt_buf *b, const char *key)
+{
+	if (b->len > 0 && b->p[b->len - 1] != '{')
+		jt_buf_raw(b, ",", 1);
+	jt_buf_str(b, key, strlen(key));
+	jt_buf_raw(b, ":", 1);
+}
+
+void collector_fact_begin(struct jt_buf *b)
+{
+	jt_buf_reset(b);
+	jt_buf_raw(b, "{", 1);
+}
+
+void collector_fact_str(struct jt_buf *b, const char *key, const char *v)
+{
+	fact_key(b, key);
+	jt_buf_str_or_null(b, v);
+}
+
+void collector_fact_time(struct jt_buf *b, const char *key, time_t t)
+{
+	fact_key(b, key);
+	if (t <= 0) {
+		jt_buf_raw(b, "null", 4);
+		return;
+	}
+	char buf[UTIL_ISO_TIME_LEN];
+	util_time_iso(t, buf);
+	jt_buf_str(b, buf, strlen(buf));
+}
+
+void collector_fact_strings(struct jt_buf *b, const char *key, const char *const *v, size_t n)
+{
+	fact_key(b, key);
+	jt_buf_raw(b, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			jt_buf_raw(b, ",", 1);
+		jt_buf_str(b, v[i], strlen(v[i]));
+	}
+	jt_buf_raw(b, "]", 1);
+}
+
+int collector_fact_end(struct collect_ctx *ctx, struct jt_buf *b)
+{
+	jt_buf_raw(b, "}", 1);
+	if (b->oom)
+		return collect_fail(ctx, "out of memory");
+	return 0;
+}
+
+time_t collector_tape_epoch(const struct jt_doc *d, uint32_t v)
+{
+	if (v == JT_NONE || (jt_type(d, v) != JT_INTEGER && jt_type(d, v) != JT_REAL))
+		return 0;
+	double x = jt_number(d, v);
+	if (!(x > 0) || x > 32503680000.0)
+		return 0;
+	return (time_t)x;
+}
+
+time_t collector_tape_time(struct jt_doc *d, uint32_t v)
+{
+	const char *s = jt_str(d, v, NULL);
+	time_t t = 0;
+	if (s == NULL || util_time_parse(s, &t) < 0)
+		return 0;
+	return t;
 }

@@ -31,6 +31,10 @@ struct http_client {
 	struct http_options opt;
 	char *source;
 	const atomic_int *cancel;
+	void (*on_wait)(void *arg); /* see http_client_on_wait() */
+	void *wait_arg;
+	struct timespec xfer_start;
+	int xfer_waited;
 	uint64_t rng;
 	struct timespec last_request;
 	int have_last;
@@ -120,9 +124,17 @@ static int cancelled(const struct http_client *c)
 	return c->cancel != NULL && atomic_load(c->cancel) != 0;
 }
 
+static void waiting(struct http_client *c)
+{
+	if (c->on_wait != NULL)
+		c->on_wait(c->wait_arg);
+}
+
 /* Sleeps for ms milliseconds unless cancelled.  Returns -1 when cancelled. */
 static int sleep_ms(struct http_client *c, uint64_t ms)
 {
+	if (ms > 0)
+		waiting(c);
 	while (ms > 0) {
 		if (cancelled(c))
 			return -1;
@@ -428,7 +440,24 @@ static int on_progress(void *userdata, curl_off_t dt, curl_off_t dn, curl_off_t 
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return cancelled(userdata) ? 1 : 0;
+	struct http_client *c = userdata;
+	if (!c->xfer_waited && c->on_wait != NULL) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t ms = (int64_t)(now.tv_sec - c->xfer_start.tv_sec) * 1000 +
+			     (now.tv_nsec - c->xfer_start.tv_nsec) / 1000000;
+		if (ms >= HTTP_WAIT_MS) {
+			c->xfer_waited = 1;
+			waiting(c);
+		}
+	}
+	return cancelled(c) ? 1 : 0;
+}
+
+void http_client_on_wait(struct http_client *c, void (*fn)(void *arg), void *arg)
+{
+	c->on_wait = fn;
+	c->wait_arg = arg;
 }
 
 struct http_client *http_client_new(const struct http_options *o, const char *source, const atomic_int *cancel,
@@ -741,6 +770,8 @@ static CURLcode exchange(struct http_client *c, const struct http_request *req, 
 		rate_limit_wait(c);
 		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		c->xfer_start = t0;
+		c->xfer_waited = 0;
 		rc = curl_easy_perform(c->curl);
 		/* the rate limit counts from when the request was sent, after
 		 * connecting and the TLS handshake */

@@ -281,6 +281,8 @@ struct store {
 	sqlite3 *db;
 	unsigned flags;
 	int in_tx;
+	struct timespec tx_start; /* when the staging transaction began */
+	uint64_t tx_bytes;	  /* and what it has staged */
 	sqlite3_stmt *stmt[ST__MAX];
 	store_seal_fn seal; /* called inside each run's commit transaction */
 	void *seal_arg;
@@ -563,8 +565,11 @@ static int tx_begin(struct store *st)
 	if (st->in_tx)
 		return 0;
 	int r = exec_simple(st, "BEGIN IMMEDIATE");
-	if (r == 0)
+	if (r == 0) {
 		st->in_tx = 1;
+		st->tx_bytes = 0;
+		clock_gettime(CLOCK_MONOTONIC, &st->tx_start);
+	}
 	return r;
 }
 
@@ -586,6 +591,18 @@ int store_run_flush(struct store *st)
 	}
 	st->in_tx = 0;
 	return 0;
+}
+
+int store_run_pace(struct store *st)
+{
+	if (!st->in_tx)
+		return 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (int64_t)(now.tv_sec - st->tx_start.tv_sec) * 1000 + (now.tv_nsec - st->tx_start.tv_nsec) / 1000000;
+	if (ms < STORE_STAGE_MS && st->tx_bytes < STORE_STAGE_BYTES)
+		return 0;
+	return store_run_flush(st);
 }
 
 int store_run_begin(struct store *st, const char *source, const char *type, time_t started, int64_t *run_id)
@@ -617,6 +634,7 @@ int store_add_page(struct store *st, int64_t run_id, const char *source, time_t 
 	r = step_done(b);
 	if (r < 0)
 		goto fail;
+	st->tx_bytes += len;
 	sqlite3_stmt *p = st->stmt[ST_PAGE_INSERT];
 	sqlite3_bind_int64(p, 1, run_id);
 	sqlite3_bind_text(p, 2, source, -1, SQLITE_STATIC);
@@ -674,6 +692,7 @@ int store_add_fact(struct store *st, int64_t run_id, const char *source, const c
 		tx_rollback(st);
 		return r;
 	}
+	st->tx_bytes += len;
 	if (sqlite3_changes(st->db) == 0)
 		return 1; /* already stored: a duplicate */
 	if (id != NULL)

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "jtape.h"
+
 /* The categories (exact strings stored in audit.event facts). */
 #define CLASSIFY_LOGGING_TAMPER "logging_tamper"
 #define CLASSIFY_CONSOLE_LOGIN_NO_MFA "console_login_no_mfa"
@@ -59,6 +61,36 @@ struct classify_rule {
 
 /* The rule table and its length (static, never freed). */
 const struct classify_rule *classify_rules(size_t *n);
+
+/* At most this many categories (one per category string above). */
+#define CLASSIFY_MAX_CATEGORIES 5
+/* Levels of JSON-in-a-string a pointer may go through. */
+#define CLASSIFY_NESTED 3
+
+struct classify_nested {
+	struct jt_doc doc;
+	const struct jt_doc *parent; /* the string's document and node, or NULL */
+	const char *parse_text;
+	uint32_t node;
+	int ok;
+};
+
+/* Scratch space for classify_tape(), reused from event to event by one
+ * thread: zero it before the first use, classify_ctx_free() it after. */
+struct classify_ctx {
+	struct classify_nested nested[CLASSIFY_NESTED];
+	struct jt_buf text;
+};
+
+void classify_ctx_free(struct classify_ctx *cc);
+
+/*
+ * The categories of every rule of provider that matches the record at node
+ * record of d, each once, in rule-table order: out[0..n), static strings.
+ * Returns n.  Nothing is allocated per call once cc has grown.
+ */
+size_t classify_tape(struct classify_ctx *cc, const char *provider, struct jt_doc *d, uint32_t record,
+		     const char *out[CLASSIFY_MAX_CATEGORIES]);
 
 /* Returns 1 when every condition of r holds for record, else 0. */
 int classify_rule_matches(const struct classify_rule *r, const json_t *record);

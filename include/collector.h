@@ -68,6 +68,7 @@ struct collect_ctx {
 	uint64_t duplicates;
 	uint64_t pages;
 	char *cursor; /* set by collect_cursor_set(), committed with the run */
+	int stage_failed; /* staged evidence was lost: the run must fail */
 	char error[512];
 };
 
@@ -145,6 +146,12 @@ int collect_fact(struct collect_ctx *ctx, const char *kind, time_t observed, con
 int collect_event(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id, const json_t *fact,
 		  int64_t page_id);
 
+/* As collect_event(), with the fact already written as canonical JSON
+ * text (compact, sorted keys, ASCII; as collect_fact() writes a json_t):
+ * for bulk collectors that write facts with jtape.h's writer. */
+int collect_event_text(struct collect_ctx *ctx, const char *kind, time_t observed, const char *ext_id,
+		       const char *json, size_t len, int64_t page_id);
+
 /* The cursor the last successful run of this source left: *cursor is NULL
  * when there is none (the caller frees it).  Returns 0, or -1 after
  * collect_fail() when the store cannot be read. */
@@ -162,8 +169,16 @@ int collect_time_range(struct collect_ctx *ctx, time_t end, uint64_t lookback, u
 /* Leaves a cursor for the next run; it is stored only if this run commits. */
 int collect_cursor_set(struct collect_ctx *ctx, const char *cursor);
 
-/* Ends a page: staged rows are written out (call between pages). */
+/* Ends a page (call between pages): staged rows are written out when the
+ * staging transaction is due (see store_run_pace()); a fast vendor's pages
+ * are written a few hundred milliseconds' worth at a time. */
 int collect_flush(struct collect_ctx *ctx);
+
+/* The run is about to wait (on a vendor, a rate limit, a retry): ends the
+ * staging transaction so that no lock is held meanwhile.  A failure is
+ * recorded and fails the run.  Takes a struct collect_ctx *; the HTTP
+ * client of collector_http_client() calls it (http_client_on_wait()). */
+void collect_waiting(void *ctx);
 
 /* Non-zero when the run must stop (the daemon is stopping). */
 int collect_cancelled(const struct collect_ctx *ctx);

@@ -10,8 +10,10 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "classify.h"
 #include "collector.h"
 #include "http.h"
+#include "jtape.h"
 
 struct collector_http {
 	char *endpoint; /* without a trailing '/' */
@@ -50,7 +52,14 @@ struct collector_page {
  */
 int collector_http_page(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
 			struct collector_page *page);
+/* As collector_http_page(), but the body is parsed into tape (jtape.h)
+ * instead of jansson; page->json stays NULL.  For bulk pages. */
+int collector_http_page_tape(struct collect_ctx *ctx, struct http_client *c, const struct http_request *req,
+			     struct collector_page *page, struct jt_doc *tape);
 void collector_page_free(struct collector_page *p);
+/* As collector_json_page(), into a tape.  Returns 0, or -1 after
+ * collect_fail(). */
+int collector_tape_page(struct collect_ctx *ctx, const char *what, const void *body, size_t len, struct jt_doc *tape);
 
 /* Parses a page body as JSON, as collector_http_page() does: a truncated or
  * malformed body is an error.  what names the page in the message ("GET
@@ -62,6 +71,10 @@ json_t *collector_json_page(struct collect_ctx *ctx, const char *what, const voi
  * compact JSON body; then as collector_http_page(). */
 int collector_http_aws_json(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,
 			    const char *target, const json_t *body, struct collector_page *page);
+/* ... with the body parsed into tape (see collector_http_page_tape()). */
+int collector_http_aws_json_tape(struct collect_ctx *ctx, struct http_client *c, struct collector_http *h,
+				 const char *target, const json_t *body, struct collector_page *page,
+				 struct jt_doc *tape);
 
 /* ---- small helpers for normalizers --------------------------------------------- */
 
@@ -81,5 +94,39 @@ time_t collector_json_time(const json_t *o, const char *key);
 void collector_json_set_time(json_t *o, const char *key, time_t t);
 /* Sets key to a copy of a string or to null. */
 void collector_json_set_str(json_t *o, const char *key, const char *v);
+
+/* ---- canonical facts written directly (bulk collectors) ------------------ */
+
+/* What a bulk collector's run (or one normalized page) reuses from event to
+ * event: the page's tape, a tape for a record embedded in an event as a
+ * string (CloudTrailEvent), the fact being written and the classifier's
+ * scratch space.  Zero it before use; collector_bulk_free() after. */
+struct collector_bulk {
+	struct jt_doc page;
+	struct jt_doc rec;
+	struct jt_buf fact;
+	struct classify_ctx cls;
+};
+void collector_bulk_free(struct collector_bulk *x);
+
+/* A string member of obj, or NULL (as collector_json_str()). */
+const char *collector_tape_str(struct jt_doc *d, uint32_t obj, const char *key);
+
+/*
+ * A fact as the text collect_event_text() takes: begin, then members in
+ * strcmp order of their keys (the caller's duty: the text must be what
+ * json_dumps() with JSON_SORT_KEYS would write), then end.  Strings are
+ * escaped as collect_fact() escapes them.  collector_fact_end() returns 0,
+ * or -1 after collect_fail() when memory ran out on the way.
+ */
+void collector_fact_begin(struct jt_buf *b);
+void collector_fact_str(struct jt_buf *b, const char *key, const char *v); /* NULL: null */
+void collector_fact_time(struct jt_buf *b, const char *key, time_t t);	    /* 0: null */
+void collector_fact_strings(struct jt_buf *b, const char *key, const char *const *v, size_t n);
+int collector_fact_end(struct collect_ctx *ctx, struct jt_buf *b);
+
+/* As collector_json_epoch() and collector_json_time(), for a tape node. */
+time_t collector_tape_epoch(const struct jt_doc *d, uint32_t v);
+time_t collector_tape_time(struct jt_doc *d, uint32_t v);
 
 #endif

@@ -103,6 +103,16 @@ struct http_client *http_client_new(const struct http_options *o, const char *so
 void http_client_free(struct http_client *c);
 
 /*
+ * fn(arg) is called when the client is about to wait: before a rate-limit
+ * or retry sleep, and once per request when no response has come within
+ * HTTP_WAIT_MS.  The collector core ends its staging transaction there, so
+ * that no store lock is held while a vendor is slow.  fn runs in the
+ * calling thread (from inside the transfer) and must not use the client.
+ */
+#define HTTP_WAIT_MS 50
+void http_client_on_wait(struct http_client *c, void (*fn)(void *arg), void *arg);
+
+/*
  * Performs a request with retries.  Returns 0 with a 2xx response in resp
  * (free it with http_response_free), or -1 with the reason in err: the
  * method, the redacted URL and what went wrong (TLS, timeout, size cap,

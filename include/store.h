@@ -86,8 +86,16 @@ int store_add_fact(struct store *st, int64_t run_id, const char *source, const c
 /* The cursor the source's last successful run left (NULL when none). */
 int store_last_cursor(struct store *st, const char *source, char **cursor);
 
-/* Ends the current staging transaction (call after each page). */
+/* Ends the current staging transaction now. */
 int store_run_flush(struct store *st);
+
+/* Ends the current staging transaction when it has been open for
+ * STORE_STAGE_MS or staged STORE_STAGE_BYTES (call after each page): a
+ * bulk run writes in a few large transactions instead of one per page,
+ * and other writers never wait long for the lock. */
+#define STORE_STAGE_MS 250
+#define STORE_STAGE_BYTES (16u << 20)
+int store_run_pace(struct store *st);
 
 /* Makes the run and its evidence visible, in one transaction with
  * synchronous=FULL, and records cursor (may be NULL) for the next run. */

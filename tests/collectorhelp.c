@@ -144,9 +144,19 @@ json_t *ctest_facts(struct ctest *t, const char *kind)
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		json_error_t err;
-		json_t *o = json_loads((const char *)sqlite3_column_text(s, 0), 0, &err);
+		const char *text = (const char *)sqlite3_column_text(s, 0);
+		json_t *o = json_loads(text, 0, &err);
 		if (o == NULL)
 			continue;
+		/* every fact is stored in canonical form, whichever way the
+		 * collector wrote it (jansson or jtape's writer) */
+		char *canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+		if (canon == NULL || strcmp(canon, text) != 0) {
+			fprintf(stderr, "a %s fact is not canonical:\n  stored    %s\n  canonical %s\n", kind, text,
+				canon ? canon : "(none)");
+			abort();
+		}
+		free(canon);
 		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
 			json_object_set_new(o, "_ext_id", json_string((const char *)sqlite3_column_text(s, 1)));
 		json_object_set_new(o, "_observed_at", json_integer(sqlite3_column_int64(s, 2)));
