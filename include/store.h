@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 #define STORE_READONLY 0x1u   /* open an existing store read-only */
 #define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
