@@ -891,11 +891,13 @@ static void report_missing_before(struct verify *v, int64_t id, const char *what
 	}
 }
 
-/* Columns: id, sha256, url, http_status, collected_at, blob_sha256, data. */
+/* Columns: id, sha256, url, http_status, collected_at, blob_sha256, the body
+ * as received (NULL when its blob is missing or does not decode), and whether
+ * the blob row exists. */
 static int verify_page(void *arg, const struct store_val *c, size_t n)
 {
 	struct verify *v = arg;
-	if (n < 7)
+	if (n < 8)
 		return -EINVAL;
 	v->pages++;
 	report_missing_before(v, c[0].i, "page");
@@ -918,6 +920,11 @@ static int verify_page(void *arg, const struct store_val *c, size_t n)
 			return 0;
 		}
 		v->pruned++;
+	} else if (c[6].type != STORE_TEXT && c[7].i) {
+		/* a compressed blob whose frame no longer decodes */
+		problem(v, "page %lld: the bytes of blob %s were changed (they no longer decode)", (long long)c[0].i,
+			want ? want : "?");
+		return 0;
 	} else if (c[6].type != STORE_TEXT) {
 		problem(v, "page %lld: its blob %s is missing", (long long)c[0].i, want ? want : "?");
 		return 0;
@@ -1040,7 +1047,8 @@ static int verify_run(struct verify *v, const json_t *body)
 	v->list = json_object_get(body, "pages");
 	v->next = 0;
 	r = store_query(v->st,
-			"SELECT e.id, e.sha256, e.url, e.http_status, e.collected_at, e.blob_sha256, b.data"
+			"SELECT e.id, e.sha256, e.url, e.http_status, e.collected_at, e.blob_sha256,"
+			" ismsd_blob_or_null(b.data, b.codec, b.size), b.sha256 IS NOT NULL"
 			" FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.blob_sha256"
 			" WHERE e.run_id = ? AND e.kind = 'raw.page' ORDER BY e.id",
 			&a, 1, verify_page, v, NULL);

@@ -574,6 +574,7 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 		       const char *bag, size_t *files, char *err, size_t errlen)
 {
 	struct ex x = { .st = st, .bag = bag };
+	char why[512] = "";
 	util_buf_init(&x.buf, (size_t)1 << 31);
 	util_buf_init(&x.pruned, (size_t)1 << 30);
 	const json_t *report = json_object_get(model, "report");
@@ -609,11 +610,16 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 		snprintf(rel, sizeof(rel), "data/facts/run-%lld.jsonl", (long long)id);
 		if (r == 0)
 			r = put_file(bag, rel, x.buf.data ? x.buf.data : "", x.buf.len);
-		if (r == 0)
+		if (r == 0) {
 			r = store_query(st,
-					"SELECT e.id, e.sha256, b.data FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.blob_sha256"
+					"SELECT e.id, e.sha256, ismsd_blob(b.data, b.codec, b.size) FROM evidence e"
+					" LEFT JOIN blobs b ON b.sha256 = e.blob_sha256"
 					" WHERE e.run_id = ? AND e.kind = 'raw.page' ORDER BY e.id",
 					&rid, 1, row_page, &x, NULL);
+			/* a compressed page that does not decode: say so */
+			if (r == -EIO)
+				snprintf(why, sizeof(why), "run %lld: %s", (long long)id, store_errmsg(st));
+		}
 	}
 	if (r == 0)
 		r = put_file(bag, "data/pruned-pages.txt", x.pruned.data ? x.pruned.data : "", x.pruned.len);
@@ -621,7 +627,10 @@ static int export_into(struct store *st, const json_t *model, const struct chain
 	util_buf_free(&x.pruned);
 	free(x.runs);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot export the evidence: %s", r == -EBADMSG ? "a fact is not UTF-8 text" : strerror(-r));
+		snprintf(err, errlen, "cannot export the evidence: %s",
+			 why[0]		 ? why
+			 : r == -EBADMSG ? "a fact is not UTF-8 text"
+					 : strerror(-r));
 		return r;
 	}
 	/* The reports. */

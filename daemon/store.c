@@ -1,7 +1,9 @@
 /*
  * store.c: the sqlite evidence store: schema migrations, atomic runs with
- * staged evidence, content-addressed page blobs, and read queries for the CLI.
- * Every statement is prepared; values are bound, never formatted into SQL.
+ * staged evidence, content-addressed page blobs (zstd-compressed when that
+ * pays, always keyed and sized by the bytes as received), and read queries
+ * for the CLI.  Every statement is prepared; values are bound, never
+ * formatted into SQL.
  */
 #include "autoconfig.h"
 
@@ -14,11 +16,19 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include "store.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 30000
+
+/* Page bodies of at least BLOB_ZSTD_MIN bytes are compressed with zstd at
+ * BLOB_ZSTD_LEVEL (fast), and kept compressed when that saves at least a
+ * tenth.  No blob decodes to more than STORE_BLOB_MAX bytes: larger bodies
+ * are stored as they are, and a frame that claims more is refused. */
+#define BLOB_ZSTD_MIN 256
+#define BLOB_ZSTD_LEVEL 1
 
 /* Migrations, in order: migrations[i] takes the schema from version i to i+1. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
@@ -230,6 +240,12 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * count reads them and not every event of the window. */
 	"CREATE INDEX evidence_audit_flagged ON evidence(observed_at)"
 	"  WHERE kind = 'audit.event' AND instr(payload, '\"categories\":[]') = 0;",
+
+	/* 9: page blobs may be compressed.  codec says how data holds the
+	 * body: NULL as received, 'zstd' as one zstd frame.  sha256 and size
+	 * stay those of the body as received; readers get the body back
+	 * through ismsd_blob(data, codec, size).  Existing rows keep NULL. */
+	"ALTER TABLE blobs ADD COLUMN codec TEXT CHECK (codec IN ('zstd'));",
 };
 
 enum stmt_id {
@@ -249,7 +265,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST__MAX] = {
 	[ST_RUN_BEGIN] = "INSERT INTO runs(source, type, started_at, outcome) VALUES (?, ?, ?, 'running')",
-	[ST_BLOB_INSERT] = "INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?, ?, ?)",
+	[ST_BLOB_INSERT] = "INSERT OR IGNORE INTO blobs(sha256, size, data, codec) VALUES (?, ?, ?, ?)",
 	[ST_PAGE_INSERT] = "INSERT INTO evidence(run_id, source, kind, collected_at, observed_at, sha256,"
 			   " blob_sha256, url, http_status) VALUES (?, ?, 'raw.page', ?, ?, ?, ?, ?, ?)",
 	/* OR IGNORE: the only constraint that can fail is evidence_dedup. */
@@ -293,6 +309,10 @@ struct store {
 	sqlite3_stmt *stmt[ST__MAX];
 	store_seal_fn seal; /* called inside each run's commit transaction */
 	void *seal_arg;
+	ZSTD_CCtx *cctx; /* page compression, made at the first page */
+	ZSTD_DCtx *dctx; /* for ismsd_blob(), made at the first zstd blob */
+	void *zbuf;	 /* the compressed page, zcap bytes */
+	size_t zcap;
 };
 
 void store_set_sealer(struct store *st, store_seal_fn fn, void *arg)
@@ -428,6 +448,133 @@ static int prepare_all(struct store *st)
 	return 0;
 }
 
+/* ---- compressed blobs ------------------------------------------------------ */
+
+/*
+ * ismsd_blob(data, codec, size) and ismsd_blob_or_null(data, codec, size):
+ * the body of a blobs row as it was received.  With codec NULL that is data
+ * itself (NULL for a missing or pruned blob).  With codec 'zstd' data must
+ * be exactly one zstd frame that names its content size, that size must be
+ * size and at most STORE_BLOB_MAX, and the frame must decode to exactly
+ * that many bytes.  When it does not, ismsd_blob() fails the statement with
+ * the reason, and ismsd_blob_or_null() yields NULL (for `ismsctl verify`,
+ * which names the page and goes on).  Decoding never succeeds silently on
+ * a frame it could not read.
+ */
+static void blob_decode(sqlite3_context *ctx, sqlite3_value **argv, int lenient)
+{
+	struct store *st = sqlite3_user_data(ctx);
+	char why[160];
+	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	const char *codec = (const char *)sqlite3_value_text(argv[1]);
+	if (codec == NULL || strcmp(codec, "zstd") != 0) {
+		snprintf(why, sizeof(why), "a page blob has the unknown codec '%s'", codec ? codec : "?");
+		goto fail;
+	}
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[2]) != SQLITE_INTEGER) {
+		snprintf(why, sizeof(why), "a zstd page blob has no data or no size");
+		goto fail;
+	}
+	const void *src = sqlite3_value_blob(argv[0]);
+	size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+	sqlite3_int64 size = sqlite3_value_int64(argv[2]);
+	unsigned long long claimed = src ? ZSTD_getFrameContentSize(src, n) : ZSTD_CONTENTSIZE_ERROR;
+	if (claimed == ZSTD_CONTENTSIZE_ERROR || claimed == ZSTD_CONTENTSIZE_UNKNOWN) {
+		snprintf(why, sizeof(why), "a zstd page blob is not a zstd frame that names its size");
+		goto fail;
+	}
+	if (claimed > STORE_BLOB_MAX) {
+		snprintf(why, sizeof(why), "a zstd page blob claims %llu bytes, more than the %u a page may have",
+			 claimed, STORE_BLOB_MAX);
+		goto fail;
+	}
+	if (size < 0 || (unsigned long long)size != claimed) {
+		snprintf(why, sizeof(why), "a zstd page blob of %lld bytes holds a frame of %llu bytes",
+			 (long long)size, claimed);
+		goto fail;
+	}
+	size_t framed = ZSTD_findFrameCompressedSize(src, n);
+	if (ZSTD_isError(framed) || framed != n) {
+		snprintf(why, sizeof(why), "a zstd page blob is not exactly one zstd frame");
+		goto fail;
+	}
+	if (st->dctx == NULL) {
+		st->dctx = ZSTD_createDCtx();
+		if (st->dctx == NULL) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+	}
+	void *dst = sqlite3_malloc64(size > 0 ? (sqlite3_uint64)size : 1);
+	if (dst == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	size_t got = ZSTD_decompressDCtx(st->dctx, dst, (size_t)size, src, n);
+	if (ZSTD_isError(got) || got != (size_t)size) {
+		snprintf(why, sizeof(why), "a zstd page blob does not decode: %s",
+			 ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
+		sqlite3_free(dst);
+		goto fail;
+	}
+	sqlite3_result_blob64(ctx, dst, (sqlite3_uint64)size, sqlite3_free);
+	return;
+fail:
+	if (lenient)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_error(ctx, why, -1);
+}
+
+static void sql_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	blob_decode(ctx, argv, 0);
+}
+
+static void sql_blob_or_null(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	blob_decode(ctx, argv, 1);
+}
+
+static int register_functions(struct store *st)
+{
+	int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+	int rc = sqlite3_create_function_v2(st->db, "ismsd_blob", 3, fl, st, sql_blob, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(st->db, "ismsd_blob_or_null", 3, fl, st, sql_blob_or_null, NULL, NULL,
+						NULL);
+	return sql_err(rc);
+}
+
+/* Compresses a page body into st->zbuf when zstd saves at least a tenth of
+ * it.  Returns the compressed length, or 0 to store the body as it is (too
+ * short or too long, not compressible enough, or zstd failed). */
+static size_t blob_compress(struct store *st, const void *body, size_t len)
+{
+	if (len < BLOB_ZSTD_MIN || len > STORE_BLOB_MAX)
+		return 0;
+	size_t cap = len * 9 / 10; /* a frame that does not fit saves too little */
+	if (st->zcap < cap) {
+		void *p = realloc(st->zbuf, cap);
+		if (p == NULL)
+			return 0;
+		st->zbuf = p;
+		st->zcap = cap;
+	}
+	if (st->cctx == NULL) {
+		st->cctx = ZSTD_createCCtx();
+		if (st->cctx == NULL)
+			return 0;
+	}
+	size_t n = ZSTD_compressCCtx(st->cctx, st->zbuf, cap, body, len, BLOB_ZSTD_LEVEL);
+	return ZSTD_isError(n) ? 0 : n;
+}
+
 int store_open(const char *path, unsigned flags, struct store **out, char *err, size_t errlen)
 {
 	int r;
@@ -466,6 +613,11 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	r = register_functions(st);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot set up store %s: %s", path, store_errmsg(st));
+		goto fail;
+	}
 	struct stat sb;
 	if ((flags & STORE_CHECK) && stat(path, &sb) == 0 && sb.st_size > 0) {
 		char why[256];
@@ -530,6 +682,10 @@ void store_close(struct store *st)
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	/* after the connection, which may call ismsd_blob() until it closes */
+	ZSTD_freeCCtx(st->cctx);
+	ZSTD_freeDCtx(st->dctx);
+	free(st->zbuf);
 	free(st);
 }
 
@@ -631,17 +787,25 @@ int store_add_page(struct store *st, int64_t run_id, const char *source, time_t 
 {
 	char hash[UTIL_SHA256_HEX_LEN + 1];
 	util_sha256_hex(body, len, hash);
+	/* the hash and the size are of the body as received, whatever is stored */
+	size_t zlen = blob_compress(st, body, len);
 	int r = tx_begin(st);
 	if (r < 0)
 		return r;
 	sqlite3_stmt *b = st->stmt[ST_BLOB_INSERT];
 	sqlite3_bind_text(b, 1, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(b, 2, (sqlite3_int64)len);
-	sqlite3_bind_blob64(b, 3, body, len, SQLITE_STATIC);
+	if (zlen > 0) {
+		sqlite3_bind_blob64(b, 3, st->zbuf, zlen, SQLITE_STATIC);
+		sqlite3_bind_text(b, 4, "zstd", -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_blob64(b, 3, body, len, SQLITE_STATIC);
+		sqlite3_bind_null(b, 4);
+	}
 	r = step_done(b);
 	if (r < 0)
 		goto fail;
-	st->tx_bytes += len;
+	st->tx_bytes += zlen > 0 ? zlen : len;
 	sqlite3_stmt *p = st->stmt[ST_PAGE_INSERT];
 	sqlite3_bind_int64(p, 1, run_id);
 	sqlite3_bind_text(p, 2, source, -1, SQLITE_STATIC);
@@ -900,7 +1064,7 @@ int store_list_runs(struct store *st, const char *source, unsigned limit, json_t
 
 #define EVIDENCE_COLS                                                                         \
 	"e.id, e.run_id, e.source, e.kind, e.collected_at, e.observed_at, e.sha256, e.url, " \
-	"e.http_status, e.page_id, e.ext_id, e.blob_sha256, length(coalesce(e.payload, b.data))"
+	"e.http_status, e.page_id, e.ext_id, e.blob_sha256, coalesce(length(e.payload), b.size)"
 
 static json_t *evidence_row(sqlite3_stmt *s)
 {
@@ -984,8 +1148,9 @@ int store_get_page_body(struct store *st, int64_t id, char **data, size_t *len)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(st->db,
-				    "SELECT b.data FROM evidence e JOIN runs r ON r.id = e.run_id"
-				    " JOIN blobs b ON b.sha256 = e.blob_sha256 WHERE r.outcome = 'success' AND e.id = ?",
+				    "SELECT ismsd_blob(b.data, b.codec, b.size) FROM evidence e"
+				    " JOIN runs r ON r.id = e.run_id JOIN blobs b ON b.sha256 = e.blob_sha256"
+				    " WHERE r.outcome = 'success' AND e.id = ?",
 				    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(rc);

@@ -3,7 +3,9 @@
  *
  * One sqlite database in WAL mode holds collection runs and evidence items.
  * Evidence is either a normalized fact (JSON text in the row) or a raw
- * response page (bytes in a content-addressed blob, keyed by SHA-256).
+ * response page (bytes in a content-addressed blob, keyed by the SHA-256 of
+ * the body as received; the blob may hold it zstd-compressed, and every
+ * reader gets the received bytes back).
  *
  * Atomic runs.  sqlite has a single writer, and a run may wait on a slow
  * vendor for hours, so a run does not hold the write lock from start to end.
@@ -28,7 +30,7 @@
 
 #include <jansson.h>
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 #define STORE_READONLY 0x1u   /* open an existing store read-only */
 #define STORE_NO_MIGRATE 0x2u /* do not migrate (tests drive migrations) */
@@ -68,8 +70,14 @@ int store_recover(struct store *st, int *count);
 
 int store_run_begin(struct store *st, const char *source, const char *type, time_t started, int64_t *run_id);
 
-/* Stages a raw response page: the body is stored byte for byte in a blob
- * keyed by its SHA-256.  url must already be free of secrets. */
+/* The largest page body a blob decodes to (256 MiB): a larger body is
+ * stored uncompressed, and a zstd blob that claims more is refused. */
+#define STORE_BLOB_MAX (256u << 20)
+
+/* Stages a raw response page: the body goes into a blob keyed by its
+ * SHA-256 and its length, both of the bytes as received.  A body of 256
+ * bytes or more is stored zstd-compressed (level 1) when that saves at
+ * least a tenth, otherwise as it is.  url must already be free of secrets. */
 int store_add_page(struct store *st, int64_t run_id, const char *source, time_t received, const char *url,
 		   long http_status, const void *body, size_t len, int64_t *id);
 
@@ -133,7 +141,11 @@ int store_list_evidence(struct store *st, const struct store_evidence_filter *f,
  * metadata).  Returns -ENOENT when there is no such committed item. */
 int store_get_evidence(struct store *st, int64_t id, json_t **out);
 
-/* The raw bytes of a committed page, for `ismsctl evidence show --raw`. */
+/* The raw bytes of a committed page as received (decompressed), for
+ * `ismsctl evidence show --raw`.  *data is NUL-terminated and the caller's
+ * to free.  Returns -ENOENT when there is no such page or its bytes were
+ * pruned, and a negative error (with the reason in store_errmsg()) when a
+ * compressed blob does not decode. */
 int store_get_page_body(struct store *st, int64_t id, char **data, size_t *len);
 
 /* Per source: the last run (any outcome) and the last successful run.
@@ -176,6 +188,15 @@ static inline struct store_val store_v_text(const char *s)
 }
 
 /*
+ * Page bodies in SQL: read blobs.data only through one of the two functions
+ * every connection has, never directly (it may be compressed):
+ *   ismsd_blob(b.data, b.codec, b.size)          the body as received; the
+ *       statement fails (store_errmsg() says why) when it does not decode;
+ *   ismsd_blob_or_null(b.data, b.codec, b.size)  the same, or NULL when it
+ *       does not decode (for a verifier that reports the page and goes on).
+ * Both give NULL for a missing blob (a LEFT JOIN with no row).  b.size is
+ * the body's length as received.
+ *
  * Prepares sql (one statement; values only through ? parameters), binds
  * args, and calls row() for each result row with its columns (valid during
  * the call only).  row() returns 0 to go on, non-zero to stop (returned).
