@@ -35,6 +35,20 @@ static int raw_sql(const char *db, const char *sql)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* Runs one query that returns a single integer, through raw sqlite. */
+static long long scalar_raw(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
 struct fixture {
 	char *dir, *db, *keypath;
 	struct chain_key *key;
@@ -265,6 +279,82 @@ static void test_blob_byte(void)
 	fixture_free(&f);
 }
 
+/* Adds a run with one large JSON page (stored zstd-compressed) and a fact
+ * on it; hash receives the page's SHA-256.  Returns the run. */
+static int64_t add_big_run(struct fixture *f, char hash[65])
+{
+	char err[512];
+	struct store *st = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_open(f->db, 0, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(chain_attach(st, f->key, NULL, err, sizeof(err)), 0);
+	struct util_buf b;
+	util_buf_init(&b, 1u << 20);
+	util_buf_append(&b, "{\"items\":[", 10);
+	for (int i = 0; i < 200; i++)
+		util_buf_printf(&b, "%s{\"host\":\"h%d\",\"patched\":%s,\"kb\":\"KB%07d\"}", i ? "," : "", i,
+				i % 3 ? "true" : "false", i * 37);
+	util_buf_append(&b, "]}", 2);
+	util_sha256_hex(b.data, b.len, hash);
+	int64_t run = 0, page = 0;
+	time_t t = 1790010800;
+	CU_ASSERT_EQUAL_FATAL(store_run_begin(st, "delta", "http-json", t, &run), 0);
+	CU_ASSERT_EQUAL_FATAL(store_add_page(st, run, "delta", t, "https://api.example.test/v1/items", 200, b.data,
+					     b.len, &page),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(store_add_fact(st, run, "delta", "patch.host", t, t - 60, NULL, 0, "{\"host\":\"h0\"}", 13,
+					     page, NULL),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(store_run_commit(st, run, t + 5, NULL), 0);
+	store_close(st);
+	util_buf_free(&b);
+	return run;
+}
+
+/* A compressed page verifies like any other; a change to its stored frame
+ * is named as a change to that page, whether the frame then fails to
+ * decode (truncated, a byte flipped in its header or its entropy-coded
+ * part) or decodes to other bytes (a flipped literal, or the codec column
+ * cleared so that the frame is read as the page). */
+static void test_blob_zstd(void)
+{
+	static const char *const edits[] = {
+		"data = substr(data, 1, length(data) - 1)",
+		"data = substr(data, 1, 5) || X'00' || substr(data, 7)",
+		"data = substr(data, 1, length(data) / 2) || CASE WHEN substr(data, length(data) / 2 + 1, 1) = X'41'"
+		" THEN X'42' ELSE X'41' END || substr(data, length(data) / 2 + 2)",
+		"data = substr(data, 1, 40) || CASE WHEN substr(data, 41, 1) = X'41' THEN X'42' ELSE X'41' END"
+		" || substr(data, 42)",
+		"codec = NULL",
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		struct fixture f;
+		fixture_make(&f);
+		char hash[65], sql[512];
+		int64_t run = add_big_run(&f, hash);
+		CU_ASSERT_EQUAL(scalar_raw(f.db, "SELECT count(*) FROM blobs WHERE codec = 'zstd'"), 1);
+		json_t *res = verify(&f, NULL);
+		CU_ASSERT_TRUE(json_is_true(json_object_get(res, "ok")));
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "pages")), 7);
+		json_decref(res);
+
+		snprintf(sql, sizeof(sql), "UPDATE blobs SET %s WHERE sha256 = '%s'", edits[i], hash);
+		CU_ASSERT_EQUAL_FATAL(raw_sql(f.db, sql), 0);
+		res = verify(&f, NULL);
+		CU_ASSERT_FALSE(json_is_true(json_object_get(res, "ok")));
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "problem_count")), 1);
+		CU_ASSERT_EQUAL(first_run(res), run);
+		const char *what = first_problem(res);
+		CU_ASSERT_PTR_NOT_NULL(strstr(what, hash));
+		CU_ASSERT_PTR_NOT_NULL(strstr(what, "bytes of blob"));
+		if (i < 2)
+			CU_ASSERT_PTR_NOT_NULL(strstr(what, "no longer decode"));
+		if (i == 4)
+			CU_ASSERT_PTR_NOT_NULL(strstr(what, "now hash to"));
+		json_decref(res);
+		fixture_free(&f);
+	}
+}
+
 static void test_fact_edit(void)
 {
 	struct fixture f;
@@ -482,6 +572,7 @@ int main(void)
 		{ "the signing key", test_key },
 		{ "an untouched store verifies", test_untouched },
 		{ "one flipped byte in a blob", test_blob_byte },
+		{ "a changed zstd-compressed blob", test_blob_zstd },
 		{ "one edited fact row", test_fact_edit },
 		{ "one deleted run", test_delete_run },
 		{ "two re-ordered runs", test_reorder },

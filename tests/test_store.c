@@ -542,6 +542,260 @@ static void test_store_full(void)
 	free(path);
 }
 
+/* A JSON page of n records, like a vendor's list answer (caller frees). */
+static char *json_page(int n, size_t *len)
+{
+	struct util_buf b;
+	util_buf_init(&b, 64u << 20);
+	util_buf_append(&b, "{\"Events\":[", 11);
+	for (int i = 0; i < n; i++)
+		util_buf_printf(&b,
+				"%s{\"EventId\":\"%08x-5e1f-4c2b-9a6d-%012d\",\"EventName\":\"%s\","
+				"\"EventTime\":%d,\"Username\":\"user%d@example.com\",\"ReadOnly\":\"%s\"}",
+				i ? "," : "", (unsigned)(i * 2654435761u), i * 7919,
+				i % 3 ? "DescribeInstances" : "PutObject", 1700000000 + i * 17, i % 23,
+				i % 2 ? "true" : "false");
+	util_buf_append(&b, "]}", 2);
+	return util_buf_take(&b, len);
+}
+
+/* Returns the codec and the stored length of blob sha through raw sqlite. */
+static void blob_row(const char *path, const char *sha, char *codec, size_t codec_len, long long *stored,
+		     long long *size)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	snprintf(codec, codec_len, "?");
+	*stored = *size = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT coalesce(codec, 'NULL'), length(data), size FROM blobs WHERE sha256 = ?", -1,
+			       &s, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(s, 1, sha, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(codec, codec_len, "%s", (const char *)sqlite3_column_text(s, 0));
+		*stored = sqlite3_column_int64(s, 1);
+		*size = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* Stages and commits one page; returns its evidence id. */
+static int64_t commit_page(struct store *st, const void *body, size_t len)
+{
+	int64_t run = 0, page = 0;
+	CU_ASSERT_EQUAL(store_run_begin(st, "ct", "aws-cloudtrail", 1700000000, &run), 0);
+	CU_ASSERT_EQUAL(store_add_page(st, run, "ct", 1700000001, "https://ct.example/", 200, body, len, &page), 0);
+	CU_ASSERT_EQUAL(store_run_commit(st, run, 1700000002, NULL), 0);
+	return page;
+}
+
+/* A large JSON page is stored zstd-compressed, smaller than it came, under
+ * the hash and size of the bytes received, and reads back byte for byte. */
+static void test_blob_compressed(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	size_t len = 0;
+	char *body = json_page(2000, &len);
+	CU_ASSERT_FATAL(len > 200000);
+	int64_t page = commit_page(st, body, len);
+	char hash[65], codec[16];
+	util_sha256_hex(body, len, hash);
+	long long stored = 0, size = 0;
+	blob_row(path, hash, codec, sizeof(codec), &stored, &size);
+	CU_ASSERT_STRING_EQUAL(codec, "zstd");
+	CU_ASSERT_EQUAL(size, (long long)len);
+	CU_ASSERT(stored > 0 && stored < (long long)len / 4);
+
+	char *got = NULL;
+	size_t got_len = 0;
+	CU_ASSERT_EQUAL_FATAL(store_get_page_body(st, page, &got, &got_len), 0);
+	CU_ASSERT_EQUAL(got_len, len);
+	CU_ASSERT(memcmp(got, body, len) == 0);
+	free(got);
+	json_t *item = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_get_evidence(st, page, &item), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(item, "sha256")), hash);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(item, "size")), (json_int_t)len);
+	json_decref(item);
+	json_t *items = NULL;
+	struct store_evidence_filter f = { .kind = "raw.page" };
+	CU_ASSERT_EQUAL(store_list_evidence(st, &f, &items), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(items, 0), "size")), (json_int_t)len);
+	json_decref(items);
+	/* The same bytes again share the blob. */
+	commit_page(st, body, len);
+	store_close(st);
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs"), 1);
+	free(body);
+	free(path);
+}
+
+/* Short pages, and pages zstd cannot shrink by a tenth, are stored as they
+ * came, with codec NULL. */
+static void test_blob_stored_as_is(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	/* 255 bytes of very compressible JSON: too short to be worth it */
+	char small[256];
+	memset(small, ' ', sizeof(small));
+	small[0] = '[';
+	small[254] = ']';
+	small[255] = '\0';
+	unsigned char noise[8192];
+	fill_noise(noise, sizeof(noise), 42);
+	struct {
+		const void *body;
+		size_t len;
+	} cases[] = { { small, 255 }, { noise, sizeof(noise) }, { "{}", 2 } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t page = commit_page(st, cases[i].body, cases[i].len);
+		char hash[65], codec[16];
+		long long stored = 0, size = 0;
+		util_sha256_hex(cases[i].body, cases[i].len, hash);
+		blob_row(path, hash, codec, sizeof(codec), &stored, &size);
+		CU_ASSERT_STRING_EQUAL(codec, "NULL");
+		CU_ASSERT_EQUAL(stored, (long long)cases[i].len);
+		CU_ASSERT_EQUAL(size, (long long)cases[i].len);
+		char *got = NULL;
+		size_t got_len = 0;
+		CU_ASSERT_EQUAL_FATAL(store_get_page_body(st, page, &got, &got_len), 0);
+		CU_ASSERT_EQUAL(got_len, cases[i].len);
+		CU_ASSERT(memcmp(got, cases[i].body, cases[i].len) == 0);
+		free(got);
+	}
+	store_close(st);
+	free(path);
+}
+
+/* A zstd blob that does not decode to its recorded size is an error for
+ * every reader that wants the bytes, never a short or empty success. */
+static void test_blob_corrupt(void)
+{
+	char *path = fresh_path();
+	struct store *st = open_rw(path);
+	size_t len = 0;
+	char *body = json_page(500, &len);
+	int64_t page = commit_page(st, body, len);
+	store_close(st);
+	char hash[65];
+	util_sha256_hex(body, len, hash);
+	free(body);
+	/* each: a change to the row, then undone by the next one's copy */
+	char size_sql[256], trunc_sql[256], huge_sql[320], codec_sql[256];
+	snprintf(size_sql, sizeof(size_sql), "UPDATE blobs SET size = size + 1 WHERE sha256 = '%s'", hash);
+	snprintf(trunc_sql, sizeof(trunc_sql),
+		 "UPDATE blobs SET data = substr(data, 1, length(data) - 5) WHERE sha256 = '%s'", hash);
+	/* a frame header that claims 300 MiB (single segment, 8-byte size) */
+	snprintf(huge_sql, sizeof(huge_sql),
+		 "UPDATE blobs SET size = 314572800, data = X'28B52FFDE00000C01200000000010000' WHERE sha256 = '%s'",
+		 hash);
+	snprintf(codec_sql, sizeof(codec_sql), "UPDATE blobs SET codec = NULL WHERE sha256 = '%s'", hash);
+	static const char *const why[] = { "holds a frame of", "not exactly one zstd frame", "more than the" };
+	const char *edits[] = { size_sql, trunc_sql, huge_sql };
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		char *copy = fresh_path();
+		char sql[600];
+		snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", copy);
+		CU_ASSERT_EQUAL_FATAL(scalar(path, sql), -1);
+		CU_ASSERT_EQUAL(scalar(copy, edits[i]), -1);
+		st = open_rw(copy);
+		char *got = NULL;
+		size_t got_len = 0;
+		int r = store_get_page_body(st, page, &got, &got_len);
+		CU_ASSERT(r < 0 && r != -ENOENT);
+		CU_ASSERT_PTR_NULL(got);
+		CU_ASSERT_PTR_NOT_NULL(strstr(store_errmsg(st), why[i]));
+		store_close(st);
+		free(copy);
+	}
+	/* a frame passed off as stored as is reads back as the frame: its
+	 * hash no longer matches (verify names it; see test_chain) */
+	CU_ASSERT_EQUAL(scalar(path, codec_sql), -1);
+	st = open_rw(path);
+	char *got = NULL;
+	size_t got_len = 0;
+	CU_ASSERT_EQUAL(store_get_page_body(st, page, &got, &got_len), 0);
+	CU_ASSERT(got_len < len);
+	free(got);
+	store_close(st);
+	free(path);
+}
+
+/* A store at schema 7 with an uncompressed blob migrates to 8: the row is
+ * kept as it is (codec NULL) and reads back as before. */
+static void test_migrate_from_v7(void)
+{
+	char *path = fresh_path();
+	struct store *st = NULL;
+	char err[512];
+	CU_ASSERT_EQUAL_FATAL(store_open(path, STORE_NO_MIGRATE, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_migrate(st, 7, err, sizeof(err)), 0);
+	store_close(st);
+	size_t len = 0;
+	char *body = json_page(300, &len);
+	char hash[65];
+	util_sha256_hex(body, len, hash);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db,
+				     "INSERT INTO runs(id, source, type, started_at, finished_at, outcome, items)"
+				     " VALUES (3, 'ct', 'aws-cloudtrail', 1700000000, 1700000005, 'success', 0)",
+				     NULL, NULL, NULL),
+			SQLITE_OK);
+	/* schema 7's blobs have no codec column */
+	CU_ASSERT_EQUAL(sqlite3_prepare_v2(db, "INSERT INTO blobs(sha256, size, data) VALUES (?1, ?2, ?3)", -1, &s,
+					   NULL),
+			SQLITE_OK);
+	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
+	sqlite3_bind_blob(s, 3, body, (int)len, SQLITE_STATIC);
+	CU_ASSERT_EQUAL(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+					   "INSERT INTO evidence(id, run_id, source, kind, collected_at, observed_at,"
+					   " sha256, blob_sha256, url, http_status) VALUES (5, 3, 'ct', 'raw.page',"
+					   " 1700000001, 1700000001, ?1, ?1, 'https://ct.example/', 200)",
+					   -1, &s, NULL),
+			SQLITE_OK);
+	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+	CU_ASSERT_EQUAL(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	st = open_rw(path); /* migrates */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(store_schema_version(st), 8);
+	char *got = NULL;
+	size_t got_len = 0;
+	CU_ASSERT_EQUAL_FATAL(store_get_page_body(st, 5, &got, &got_len), 0);
+	CU_ASSERT_EQUAL(got_len, len);
+	CU_ASSERT(memcmp(got, body, len) == 0);
+	free(got);
+	json_t *item = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_get_evidence(st, 5, &item), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(item, "size")), (json_int_t)len);
+	json_decref(item);
+	/* a new, different page is compressed beside the old one */
+	free(body);
+	body = json_page(301, &len);
+	int64_t page = commit_page(st, body, len);
+	CU_ASSERT_EQUAL_FATAL(store_get_page_body(st, page, &got, &got_len), 0);
+	CU_ASSERT_EQUAL(got_len, len);
+	CU_ASSERT(memcmp(got, body, len) == 0);
+	free(got);
+	store_close(st);
+	char codec[16];
+	long long stored = 0, size = 0;
+	blob_row(path, hash, codec, sizeof(codec), &stored, &size);
+	CU_ASSERT_STRING_EQUAL(codec, "NULL"); /* not rewritten */
+	CU_ASSERT_EQUAL(scalar(path, "SELECT count(*) FROM blobs WHERE codec = 'zstd'"), 1);
+	free(body);
+	free(path);
+}
+
 int main(void)
 {
 	CU_TestInfo tests[] = {
@@ -558,6 +812,10 @@ int main(void)
 		{ "integrity check and non-database files", test_quick_check },
 		{ "retention prunes old page bytes, keeps hashes", test_prune_pages },
 		{ "a full store fails the run cleanly", test_store_full },
+		{ "a large JSON page is stored compressed, read back byte for byte", test_blob_compressed },
+		{ "short and incompressible pages are stored as they are", test_blob_stored_as_is },
+		{ "a compressed blob that does not decode is an error", test_blob_corrupt },
+		{ "migration from schema 7 keeps old blobs readable", test_migrate_from_v7 },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
