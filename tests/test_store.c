@@ -723,7 +723,7 @@ static void test_blob_corrupt(void)
 	free(path);
 }
 
-/* A store at schema 7 with an uncompressed blob migrates to 8: the row is
+/* A store at schema 7 with an uncompressed blob migrates to 9: the row is
  * kept as it is (codec NULL) and reads back as before. */
 static void test_migrate_from_v7(void)
 {
@@ -767,7 +767,7 @@ static void test_migrate_from_v7(void)
 
 	st = open_rw(path); /* migrates */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(store_schema_version(st), 8);
+	CU_ASSERT_EQUAL(store_schema_version(st), STORE_SCHEMA_VERSION);
 	char *got = NULL;
 	size_t got_len = 0;
 	CU_ASSERT_EQUAL_FATAL(store_get_page_body(st, 5, &got, &got_len), 0);
