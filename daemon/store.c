@@ -238,8 +238,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * events in a thousand have a category; this partial index holds just
 	 * those (a canonical fact without one has "categories":[]), so the
 	 * count reads them and not every event of the window. */
-	"CREATE INDEX evidence_audit_flagged ON evidence(observed_at)"
-	"  WHERE kind = 'audit.event' AND instr(payload, '\"categories\":[]') = 0;",
+	("CREATE INDEX evidence_audit_flagged ON evidence(observed_at)"
+	 "  WHERE kind = 'audit.event' AND instr(payload, '\"categories\":[]') = 0;"),
 
 	/* 9: page blobs may be compressed.  codec says how data holds the
 	 * body: NULL as received, 'zstd' as one zstd frame.  sha256 and size
