@@ -492,6 +492,31 @@ static void put_utf8(char **o, unsigned cp)
 	*o = (char *)u;
 }
 
+/* Decodes the escape at s (in a validated string body) into *o, which has
+ * room for 4 bytes, and advances *o; returns the escape's length in s. */
+static size_t decode_esc(const char *s, char **o)
+{
+	switch (s[1]) {
+	case 'b': *(*o)++ = '\b'; return 2;
+	case 'f': *(*o)++ = '\f'; return 2;
+	case 'n': *(*o)++ = '\n'; return 2;
+	case 'r': *(*o)++ = '\r'; return 2;
+	case 't': *(*o)++ = '\t'; return 2;
+	case 'u': {
+		unsigned cp, lo;
+		hex4((const unsigned char *)s + 2, &cp);
+		if (cp < 0xD800 || cp > 0xDBFF) {
+			put_utf8(o, cp);
+			return 6;
+		}
+		hex4((const unsigned char *)s + 8, &lo);
+		put_utf8(o, 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00));
+		return 12;
+	}
+	default: *(*o)++ = s[1]; return 2; /* " \ / */
+	}
+}
+
 /* Decodes a validated string body (escapes resolved) into out, which has
  * room for n + 1 bytes; returns the decoded length. */
 static size_t decode(const char *s, size_t n, char *out)
@@ -499,35 +524,36 @@ static size_t decode(const char *s, size_t n, char *out)
 	char *o = out;
 	size_t i = 0;
 	while (i < n) {
-		if (s[i] != '\\') {
+		if (s[i] != '\\')
 			*o++ = s[i++];
-			continue;
-		}
-		char e = s[i + 1];
-		i += 2;
-		switch (e) {
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u': {
-			unsigned cp, lo;
-			hex4((const unsigned char *)s + i, &cp);
-			i += 4;
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				hex4((const unsigned char *)s + i + 2, &lo);
-				i += 6;
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-			}
-			put_utf8(&o, cp);
-			break;
-		}
-		default: *o++ = e; break; /* " \ / */
-		}
+		else
+			i += decode_esc(s + i, &o);
 	}
 	*o = '\0';
 	return (size_t)(o - out);
+}
+
+/* Whether the validated string body s (n bytes, with escapes) decodes to
+ * t (tl bytes), without decoding it into memory. */
+static int decoded_eq(const char *s, size_t n, const char *t, size_t tl)
+{
+	size_t i = 0, j = 0;
+	while (i < n) {
+		if (s[i] != '\\') {
+			if (j == tl || s[i] != t[j])
+				return 0;
+			i++;
+			j++;
+			continue;
+		}
+		char u[4], *o = u;
+		i += decode_esc(s + i, &o);
+		size_t ul = (size_t)(o - u);
+		if (tl - j < ul || memcmp(u, t + j, ul) != 0)
+			return 0;
+		j += ul;
+	}
+	return j == tl;
 }
 
 const char *jt_str(struct jt_doc *d, uint32_t i, size_t *len)
@@ -558,8 +584,8 @@ const char *jt_nonempty(struct jt_doc *d, uint32_t i)
 	return s != NULL && l > 0 ? s : NULL;
 }
 
-/* Compares an unescaped or escaped string node with s without allocating
- * when it can. */
+/* Compares an unescaped or escaped string node with s without allocating:
+ * the writer and jt_get() call it for every pair of keys. */
 int jt_str_eq(struct jt_doc *d, uint32_t i, const char *s, size_t len)
 {
 	if (i == JT_NONE || i >= d->count || d->n[i].type != JT_STRING)
@@ -569,9 +595,7 @@ int jt_str_eq(struct jt_doc *d, uint32_t i, const char *s, size_t len)
 		return n->len == len && memcmp(d->text + n->off, s, len) == 0;
 	if (n->len < len)
 		return 0; /* decoding never makes a string longer */
-	size_t l;
-	const char *v = jt_str(d, i, &l);
-	return v != NULL && l == len && memcmp(v, s, len) == 0;
+	return decoded_eq(d->text + n->off, n->len, s, len);
 }
 
 uint32_t jt_get(const struct jt_doc *d, uint32_t obj, const char *key)
