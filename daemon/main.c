@@ -306,11 +306,21 @@ static void *job_main(void *arg)
 	} else {
 		int r = collector_run(j->gen->src[j->idx].col, st, j->gen->cfg, &j->d->cancel, &j->res);
 		/* New evidence: measure the KPIs and update nonconformities. */
-		int breached = 0;
-		if (r == 0 && !atomic_load(&j->d->cancel) && kpi_evaluate(st, j->gen->cfg, util_now(), &breached) < 0)
-			log_event(LOG_EV_STORE_ERROR, LOG_ERR, j->gen->src[j->idx].col->name,
-				  "KPI evaluation after source %s failed: %s", j->gen->src[j->idx].col->name,
-				  store_errmsg(st));
+		const char *name = j->gen->src[j->idx].col->name;
+		if (r == 0 && !atomic_load(&j->d->cancel)) {
+			int breached = 0;
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (kpi_evaluate(st, j->gen->cfg, util_now(), &breached) < 0) {
+				log_event(LOG_EV_STORE_ERROR, LOG_ERR, name, "KPI evaluation after source %s failed: %s",
+					  name, store_errmsg(st));
+			} else {
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				log_info("source %s: KPIs evaluated in %.3fs: %d breached", name,
+					 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+					 breached);
+			}
+		}
 		store_close(st);
 	}
 done:;
