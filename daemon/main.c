@@ -46,7 +46,10 @@
 #define RETRY_BASE_S 300 /* first retry after a failed run */
 #define DELIVERY_JOB SIZE_MAX /* a job's idx when it drains the webhook outbox */
 #define REPORT_JOB (SIZE_MAX - 1) /* a job's idx when it writes the scheduled reports */
-#define OUTBOX_POLL_S 10	     /* how often the outbox is checked for events that ismsctl wrote */
+/* How often the outbox is checked for events that ismsctl wrote but could not
+ * wake the daemon for (SIGUSR1 not permitted); everything else that writes
+ * an event, or makes a delivery due, wakes the deliverer itself. */
+#define OUTBOX_POLL_S 300
 
 /* A configuration and the collectors made from it.  Jobs hold a reference
  * so that a reload never frees what a running collection uses. */
@@ -101,6 +104,7 @@ struct daemon_ctx {
 	int metrics_failing;		/* the last metrics write failed (logged once) */
 	int deliver_again;		/* new events arrived while it ran */
 	int64_t outbox_seen;		/* the newest outbox event a pass has started after */
+	time_t deliver_next;		/* the last pass's next retry or re-send due, 0 for none */
 	uint64_t watchdog_usec;
 	int done_pipe[2];
 	int lock_fd;
@@ -383,25 +387,29 @@ static void maybe_deliver(struct daemon_ctx *d)
 	d->running++;
 }
 
-static void arm_deliver_timer(struct daemon_ctx *d, time_t next);
+static void arm_deliver_timer(struct daemon_ctx *d);
 
-/* A retry is due, or it is time to look for events that ismsctl wrote
- * (an operator's change to an NC) since the last pass. */
+/* A retry or an Alertmanager re-send is due, or it is time for the fallback
+ * look at the outbox (events ismsctl wrote without waking us). */
 static int on_deliver_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	(void)s;
 	(void)usec;
 	struct daemon_ctx *d = userdata;
-	int work = deliver_has_work(d->store, &d->outbox_seen, util_now());
+	time_t now = util_now();
+	/* a re-send is not in the outbox: only the time says it is due */
+	int work = d->deliver_next > 0 && d->deliver_next <= now ? 1 : deliver_has_work(d->store, &d->outbox_seen, now);
 	if (work != 0)
 		maybe_deliver(d); /* on a store error too: the pass logs it */
 	else
-		arm_deliver_timer(d, 0);
+		arm_deliver_timer(d);
 	return 0;
 }
 
-/* Wakes at next (a retry), or to poll the outbox, whichever is sooner. */
-static void arm_deliver_timer(struct daemon_ctx *d, time_t next)
+/* Wakes when the last pass's next retry or re-send is due, or for the
+ * fallback look at the outbox, whichever is sooner.  Idle, that is one
+ * wake-up per OUTBOX_POLL_S. */
+static void arm_deliver_timer(struct daemon_ctx *d)
 {
 	if (d->stopping || d->once || !deliver_configured(d->gen->cfg))
 		return;
@@ -409,6 +417,7 @@ static void arm_deliver_timer(struct daemon_ctx *d, time_t next)
 	    sd_event_add_time(d->ev, &d->deliver_timer, CLOCK_REALTIME, 0, 1000000u, on_deliver_timer, d) < 0)
 		return;
 	time_t poll = util_now() + OUTBOX_POLL_S;
+	time_t next = d->deliver_next;
 	sd_event_source_set_time(d->deliver_timer, usec_of(next > 0 && next < poll ? next : poll));
 	sd_event_source_set_enabled(d->deliver_timer, SD_EVENT_ONESHOT);
 }
@@ -423,13 +432,14 @@ static void finish_delivery(struct daemon_ctx *d, struct job *j)
 	free(j);
 	if (d->stopping)
 		return;
+	d->deliver_next = next;
 	if (d->deliver_again || (next > 0 && next <= util_now())) {
 		/* new events, or a full batch left more to send */
 		d->deliver_again = 0;
 		maybe_deliver(d);
 		return;
 	}
-	arm_deliver_timer(d, next);
+	arm_deliver_timer(d);
 }
 
 static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)

@@ -20,7 +20,8 @@
 #   9. an alertmanager webhook gets the open NCs again as firing alerts every
 #      resend_interval;
 #  10. with the daemon running, `ismsctl webhook test` wakes it (SIGUSR1): the
-#      event arrives within 4 s, well before the 10 s outbox poll.
+#      event arrives within 4 s (the fallback outbox poll is every 5 min);
+#      and with no run due, its deliver timer keeps the re-sends of 9 going.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d) || exit 99
@@ -310,7 +311,7 @@ start_daemon 1
 control alerts POST "/__receiver/faults" '{"faults": [{"type": "status", "code": 503, "count": 3}]}' > /dev/null ||
 	fail "cannot set the 503 fault"
 ismsctl nc ack 3 --by auditor --note "third" > /dev/null || fail "nc ack 3"
-# the daemon finds the new event within its 10 s outbox poll
+# ismsctl wakes the daemon, which delivers the new event
 control alerts GET "/__receiver/deliveries?min=2&timeout=90" > "$out/deliveries4.json"
 control alerts GET "/__receiver/attempts" > "$out/attempts4.json"
 python3 - "$out/deliveries4.json" "$out/attempts4.json" <<EOF || fail "3: 503 three times"
@@ -526,12 +527,22 @@ while :; do
 	now=$(control alerts GET "/__receiver/deliveries" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
 	[ "$now" -gt "$before" ] && break
 	i=$((i + 1))
-	# well under the outbox poll's 10 s: the wake-up, not the poll, sent it
+	# the wake-up, not the 5 min fallback poll, sent it
 	[ $i -gt 40 ] && fail "10: the test event did not arrive within 4 s of ismsctl (no wake-up?)"
 	sleep 0.1
 done
 grep -q ': woken by pid [0-9]* (SIGUSR1): delivering the outbox now$' "$dir/daemon.log" ||
 	fail "10: the daemon was not woken: $(tail -5 "$dir/daemon.log")"
+# 10b. the running daemon keeps the re-sends going by itself (resend_interval
+# = 1s on amresend): no run is due, so only its deliver timer sends them
+count_amresend() {
+	control amresend GET "/__receiver/attempts" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'
+}
+before=$(count_amresend)
+sleep 5
+after=$(count_amresend)
+[ $((after - before)) -ge 2 ] ||
+	fail "10b: $((after - before)) re-send(s) to amresend in 5 s with resend_interval = 1s; want 2 or more"
 stop_daemon
 
 # ---- 7. the secret is nowhere in what ismsd or ismsctl wrote --------------
