@@ -149,19 +149,16 @@ static int on_event(struct collect_ctx *ctx, struct collector_bulk *x, uint32_t 
 		return collect_fail(ctx, "LookupEvents: event %s has no EventTime", id);
 	if (ct_fact(ctx, x, ev, id, when) < 0)
 		return -1;
-	int r = collect_event_text(ctx, "audit.event", when, id, x->fact.p, x->fact.len, page_id);
-	if (r < 0)
-		return -1;
-	if (when > *newest)
-		*newest = when;
-	return 0;
+	return collector_bulk_stage(ctx, x, when, id, page_id, newest);
 }
 
 /* Stages the audit.event facts of one LookupEvents page (in x->page);
  * *newest becomes the time of the newest event stored.  The live run and
  * the normalizer share it. */
-static int ct_page(struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id, time_t *newest)
+static int ct_page(struct collector *c, struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id,
+		   time_t *newest)
 {
+	(void)c;
 	struct jt_doc *pg = &x->page;
 	uint32_t events = jt_get(pg, 0, "Events");
 	if (jt_type(pg, events) != JT_ARRAY)
@@ -176,15 +173,7 @@ static int ct_page(struct collect_ctx *ctx, struct collector_bulk *x, int64_t pa
  * whole run and is not set. */
 static int ct_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
 {
-	(void)c;
-	struct collector_bulk x;
-	memset(&x, 0, sizeof(x));
-	time_t newest = 0;
-	int r = -1;
-	if (collector_tape_page(ctx, "LookupEvents page", body, len, &x.page) == 0)
-		r = ct_page(ctx, &x, page_id, &newest);
-	collector_bulk_free(&x);
-	return r;
+	return collector_bulk_normalize(c, ctx, "LookupEvents page", body, len, page_id, ct_page);
 }
 
 static int ct_collect(struct collector *c, struct collect_ctx *ctx)
@@ -213,7 +202,7 @@ static int ct_collect(struct collector *c, struct collect_ctx *ctx)
 			collector_page_free(&page);
 			goto out;
 		}
-		if (ct_page(ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
+		if (ct_page(c, ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}

@@ -164,18 +164,16 @@ static int on_event(struct collect_ctx *ctx, struct collector_bulk *x, uint32_t 
 		return collect_fail(ctx, "Activity Log: an event without eventDataId or a valid eventTimestamp");
 	if (activity_fact(ctx, x, ev, id, ts) < 0)
 		return -1;
-	if (collect_event_text(ctx, "audit.event", when, id, x->fact.p, x->fact.len, page_id) < 0)
-		return -1;
-	if (when > *newest)
-		*newest = when;
-	return 0;
+	return collector_bulk_stage(ctx, x, when, id, page_id, newest);
 }
 
 /* Stages the audit.event facts of one Activity Log page (in x->page);
  * *newest becomes the time of the newest event stored.  The live run and
  * the normalizer share it. */
-static int activity_page(struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id, time_t *newest)
+static int activity_page(struct collector *c, struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id,
+			 time_t *newest)
 {
+	(void)c;
 	struct jt_doc *d = &x->page;
 	uint32_t events = jt_get(d, 0, "value");
 	if (jt_type(d, events) != JT_ARRAY)
@@ -191,15 +189,7 @@ static int activity_page(struct collect_ctx *ctx, struct collector_bulk *x, int6
 static int activity_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len,
 			      int64_t page_id)
 {
-	(void)c;
-	struct collector_bulk x;
-	memset(&x, 0, sizeof(x));
-	time_t newest = 0;
-	int r = -1;
-	if (collector_tape_page(ctx, "Activity Log page", body, len, &x.page) == 0)
-		r = activity_page(ctx, &x, page_id, &newest);
-	collector_bulk_free(&x);
-	return r;
+	return collector_bulk_normalize(c, ctx, "Activity Log page", body, len, page_id, activity_page);
 }
 
 static int activity_collect(struct collector *c, struct collect_ctx *ctx)
@@ -232,7 +222,7 @@ static int activity_collect(struct collector *c, struct collect_ctx *ctx)
 			collector_page_free(&page);
 			goto out;
 		}
-		if (activity_page(ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
+		if (activity_page(c, ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}

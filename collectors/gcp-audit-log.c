@@ -157,20 +157,17 @@ static int on_entry(struct collect_ctx *ctx, struct collector_bulk *x, const str
 		return collect_fail(ctx, "entries.list: an entry without insertId or a valid timestamp");
 	if (gcp_fact(ctx, x, g, entry, id, ts) < 0)
 		return -1;
-	if (collect_event_text(ctx, "audit.event", when, id, x->fact.p, x->fact.len, page_id) < 0)
-		return -1;
-	if (when > *newest)
-		*newest = when;
-	return 0;
+	return collector_bulk_stage(ctx, x, when, id, page_id, newest);
 }
 
 /* Stages the audit.event facts of one entries.list page (in x->page);
  * *newest becomes the time of the newest entry stored.  An object without
  * entries is an empty page (proto3 JSON omits empty lists); anything but
  * an object is an error.  The live run and the normalizer share it. */
-static int gcp_page(struct collect_ctx *ctx, struct collector_bulk *x, const struct gcp *g, int64_t page_id,
+static int gcp_page(struct collector *c, struct collect_ctx *ctx, struct collector_bulk *x, int64_t page_id,
 		    time_t *newest)
 {
+	const struct gcp *g = c->priv;
 	struct jt_doc *d = &x->page;
 	if (jt_type(d, 0) != JT_OBJECT)
 		return collect_fail(ctx, "entries.list: the response is not a JSON object");
@@ -189,14 +186,7 @@ static int gcp_page(struct collect_ctx *ctx, struct collector_bulk *x, const str
  * the cursor is not set. */
 static int gcp_normalize(struct collector *c, struct collect_ctx *ctx, const char *body, size_t len, int64_t page_id)
 {
-	struct collector_bulk x;
-	memset(&x, 0, sizeof(x));
-	time_t newest = 0;
-	int r = -1;
-	if (collector_tape_page(ctx, "entries.list page", body, len, &x.page) == 0)
-		r = gcp_page(ctx, &x, c->priv, page_id, &newest);
-	collector_bulk_free(&x);
-	return r;
+	return collector_bulk_normalize(c, ctx, "entries.list page", body, len, page_id, gcp_page);
 }
 
 /* POSTs body to entries:list. */
@@ -248,7 +238,7 @@ static int gcp_collect(struct collector *c, struct collect_ctx *ctx)
 			collector_page_free(&page);
 			goto out;
 		}
-		if (gcp_page(ctx, &x, g, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
+		if (gcp_page(c, ctx, &x, page.page_id, &newest) < 0 || collect_flush(ctx) < 0) {
 			collector_page_free(&page);
 			goto out;
 		}

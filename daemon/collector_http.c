@@ -238,6 +238,29 @@ void collector_bulk_free(struct collector_bulk *x)
 	classify_ctx_free(&x->cls);
 }
 
+int collector_bulk_stage(struct collect_ctx *ctx, struct collector_bulk *x, time_t when, const char *ext_id,
+			 int64_t page_id, time_t *newest)
+{
+	if (collect_event_text(ctx, "audit.event", when, ext_id, x->fact.p, x->fact.len, page_id) < 0)
+		return -1;
+	if (when > *newest)
+		*newest = when;
+	return 0;
+}
+
+int collector_bulk_normalize(struct collector *c, struct collect_ctx *ctx, const char *what, const char *body,
+			     size_t len, int64_t page_id, collector_bulk_page_fn fn)
+{
+	struct collector_bulk x;
+	memset(&x, 0, sizeof(x));
+	time_t newest = 0;
+	int r = -1;
+	if (collector_tape_page(ctx, what, body, len, &x.page) == 0)
+		r = fn(c, ctx, &x, page_id, &newest);
+	collector_bulk_free(&x);
+	return r;
+}
+
 const char *collector_tape_str(struct jt_doc *d, uint32_t obj, const char *key)
 {
 	return jt_str(d, jt_get(d, obj, key), NULL);

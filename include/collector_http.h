@@ -109,6 +109,23 @@ struct collector_bulk {
 };
 void collector_bulk_free(struct collector_bulk *x);
 
+/* Stages x->fact as the audit.event ext_id observed at when (with
+ * collect_event_text()) and raises *newest to when.  Returns 0, or -1
+ * after collect_fail(). */
+int collector_bulk_stage(struct collect_ctx *ctx, struct collector_bulk *x, time_t when, const char *ext_id,
+			 int64_t page_id, time_t *newest);
+
+/* What a bulk collector does with one parsed page (in x->page): stage its
+ * facts, raising *newest.  The live run and the normalizer share it. */
+typedef int (*collector_bulk_page_fn)(struct collector *c, struct collect_ctx *ctx, struct collector_bulk *x,
+				      int64_t page_id, time_t *newest);
+
+/* A bulk collector's normalizer: parses body into a tape (what names it in
+ * errors) and hands it to fn; the cursor is not set.  Returns 0, or -1
+ * after collect_fail(). */
+int collector_bulk_normalize(struct collector *c, struct collect_ctx *ctx, const char *what, const char *body,
+			     size_t len, int64_t page_id, collector_bulk_page_fn fn);
+
 /* A string member of obj, or NULL (as collector_json_str()). */
 const char *collector_tape_str(struct jt_doc *d, uint32_t obj, const char *key);
 
