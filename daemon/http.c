@@ -441,15 +441,9 @@ static int on_progress(void *userdata, curl_off_t dt, curl_off_t dn, curl_off_t 
 	(void)ut;
 	(void)un;
 	struct http_client *c = userdata;
-	if (!c->xfer_waited && c->on_wait != NULL) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		int64_t ms = (int64_t)(now.tv_sec - c->xfer_start.tv_sec) * 1000 +
-			     (now.tv_nsec - c->xfer_start.tv_nsec) / 1000000;
-		if (ms >= HTTP_WAIT_MS) {
-			c->xfer_waited = 1;
-			waiting(c);
-		}
+	if (!c->xfer_waited && c->on_wait != NULL && util_ms_since(&c->xfer_start) >= HTTP_WAIT_MS) {
+		c->xfer_waited = 1;
+		waiting(c);
 	}
 	return cancelled(c) ? 1 : 0;
 }

@@ -760,10 +760,7 @@ int store_run_pace(struct store *st)
 {
 	if (!st->in_tx)
 		return 0;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t ms = (int64_t)(now.tv_sec - st->tx_start.tv_sec) * 1000 + (now.tv_nsec - st->tx_start.tv_nsec) / 1000000;
-	if (ms < STORE_STAGE_MS && st->tx_bytes < STORE_STAGE_BYTES)
+	if (util_ms_since(&st->tx_start) < STORE_STAGE_MS && st->tx_bytes < STORE_STAGE_BYTES)
 		return 0;
 	return store_run_flush(st);
 }

@@ -193,6 +193,13 @@ int util_time_parse(const char *s, time_t *out)
 	return 0;
 }
 
+int64_t util_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 time_t util_now(void)
 {
 	struct timespec ts;

@@ -50,6 +50,9 @@ int util_time_parse(const char *s, time_t *out);
 /* Wall-clock seconds. */
 time_t util_now(void);
 
+/* Milliseconds of CLOCK_MONOTONIC since *t0 (taken with clock_gettime()). */
+int64_t util_ms_since(const struct timespec *t0);
+
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
  * buffer the caller frees.  Returns 0, or -errno (-EFBIG when too large). */
 int util_read_file(const char *path, size_t max, char **data, size_t *len);
